@@ -1,0 +1,118 @@
+"""The playbook contract and the registry.
+
+A playbook is frozen data plus two pure functions: ``detect`` reads the `Estate` and returns
+findings; ``plan`` turns one fixable finding into changes. Neither does I/O: the engine reads
+the estate before and executes the changes after, through ``remediator.azure``.
+
+Playbooks are discovered through the ``remediator.playbooks`` entry point group, so the engine
+never imports them and a third party can ship its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from .errors import UsageError
+from .estate import EMPTY, Estate
+from .model import Change, Finding, Severity
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the inventory must read for a playbook: resource types, provider states, policy states."""
+
+    resource_types: frozenset[str] = frozenset()
+    providers: frozenset[str] = frozenset()
+    policy_states: bool = False
+    # Built-in policy/role definition ids the playbook wants resolved into Estate.definitions.
+    definitions: frozenset[str] = frozenset()
+
+    def __or__(self, other: Needs) -> Needs:
+        return Needs(
+            resource_types=self.resource_types | other.resource_types,
+            providers=self.providers | other.providers,
+            policy_states=self.policy_states or other.policy_states,
+            definitions=self.definitions | other.definitions,
+        )
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a playbook's functions get: the estate, its own options, and whether fixing is on."""
+
+    estate: Estate
+    options: Mapping[str, Any] = EMPTY
+    fix_enabled: bool = True
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.options.get(name, default)
+
+
+DetectFn = Callable[[Context], Iterable[Finding]]
+PlanFn = Callable[[Context, Finding], Iterable[Change]]
+
+
+def _no_changes(ctx: Context, finding: Finding) -> Iterable[Change]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Playbook:
+    id: str
+    title: str
+    doc: str
+    severity: Severity
+    detect: DetectFn
+    plan: PlanFn = _no_changes
+    needs: Needs = Needs()
+    # ARM actions the fix needs (reads are covered by Reader); `remediator permissions` unions them.
+    permissions: tuple[str, ...] = ()
+    read_permissions: tuple[str, ...] = ()
+    # True: fixed unless the config turns it off. False: opt-in, the finding says how to enable it.
+    fix_default: bool = True
+    # Lower phases apply first across playbooks (roles before remediations).
+    phase: int = 50
+    options_schema: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._playbooks: dict[str, Playbook] = {}
+
+    def register(self, playbook: Playbook) -> Playbook:
+        existing = self._playbooks.get(playbook.id)
+        if existing is not None and existing is not playbook:
+            raise ValueError(f"playbook id {playbook.id!r} registered twice")
+        self._playbooks[playbook.id] = playbook
+        return playbook
+
+    def get(self, playbook_id: str) -> Playbook:
+        try:
+            return self._playbooks[playbook_id]
+        except KeyError:
+            known = ", ".join(sorted(self._playbooks)) or "none"
+            raise UsageError(f"unknown playbook {playbook_id!r} (known: {known})") from None
+
+    def all(self) -> tuple[Playbook, ...]:
+        return tuple(sorted(self._playbooks.values(), key=lambda p: (p.phase, p.id)))
+
+    def select(self, ids: Iterable[str] = ()) -> tuple[Playbook, ...]:
+        wanted = list(ids)
+        if not wanted:
+            return self.all()
+        return tuple(sorted((self.get(i) for i in dict.fromkeys(wanted)), key=lambda p: (p.phase, p.id)))
+
+
+registry = Registry()
+register = registry.register
+
+
+def load_playbooks() -> Registry:
+    """Import every module named by the ``remediator.playbooks`` entry points (idempotent)."""
+    for ep in entry_points(group="remediator.playbooks"):
+        importlib.import_module(ep.value)
+    return registry
