@@ -1,0 +1,1 @@
+"""Placeholder: this playbook is being written."""
