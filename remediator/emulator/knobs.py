@@ -1,0 +1,82 @@
+"""The emulator's knobs: how many polls asynchronous things take, paging, latency, throttling, faults.
+
+Set from the estate's optional ``emulator`` section (keys below, camelCase) and from flags of
+``remediator emulator serve``. Defaults keep tests fast and deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Inject a failure on requests whose route name or path matches.
+
+    ``route`` is a route name (``get_provider``) or a path substring (case-insensitive);
+    ``method`` limits it to one HTTP method (empty: any); ``status`` is the HTTP status to answer
+    (with ARM's error body and ``code``), or 0 with ``drop=True`` to close the connection with no
+    answer; ``rate`` in [0, 1] is the fraction of matching requests that fail (chosen by a seeded
+    random generator so runs repeat); ``count`` caps how many times it fires (0: unlimited).
+    """
+
+    route: str
+    method: str = ""
+    status: int = 500
+    code: str = "InternalServerError"
+    message: str = "Injected fault."
+    rate: float = 1.0
+    drop: bool = False
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Every tunable of the emulator (see the module docstring)."""
+
+    provider_registration_polls: int = 3
+    lro_polls: int = 2
+    page_size: int = 100
+    retry_after_seconds: int = 0
+    latency_ms: float = 0.0
+    throttling: bool = False
+    reads_burst: int = 250
+    reads_per_second: float = 25.0
+    writes_burst: int = 200
+    writes_per_second: float = 10.0
+    graph_quota: int = 15
+    graph_quota_window_seconds: float = 5.0
+    faults: tuple[Fault, ...] = field(default_factory=tuple)
+    seed: int = 0
+
+    @classmethod
+    def from_estate(cls, section: dict[str, Any] | None) -> Knobs:
+        """Build from the estate's ``emulator`` section (already schema-validated)."""
+        if not section:
+            return cls()
+        names = {f.name: f.name for f in fields(cls)}
+        camel = {_camel(name): name for name in names}
+        values: dict[str, Any] = {}
+        for key, value in section.items():
+            name = camel.get(key) or names.get(key)
+            if name is None:
+                continue
+            if name == "faults":
+                values[name] = tuple(Fault(**{_snake(k): v for k, v in item.items()}) for item in value)
+            else:
+                values[name] = value
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> Knobs:
+        """A copy with the given fields replaced; None values are ignored (unset CLI flags)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)

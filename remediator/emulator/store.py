@@ -1,0 +1,153 @@
+"""The generic ARM resource store: resources as JSON dicts, keyed by lowercase id.
+
+Ids keep the casing they were created with (ARM returns them that way) but are looked up
+case-insensitively. Stored dicts keep every field they were given, so unknown fields are served
+back untouched. The store is thread-safe on its own; the dispatcher additionally serialises
+handlers with the state's lock.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+
+def split_id(resource_id: str) -> list[str]:
+    return [part for part in resource_id.split("/") if part]
+
+
+def resource_type_of(resource_id: str) -> str:
+    """The ARM type of an id, e.g. ``Microsoft.Compute/virtualMachines/extensions``.
+
+    ``/subscriptions/S`` -> ``Microsoft.Resources/subscriptions``; a resource group ->
+    ``Microsoft.Resources/resourceGroups``. For extension resources (``.../providers/NS/t/n``
+    under another resource) the type is that of the last provider segment.
+    """
+    parts = split_id(resource_id)
+    lowered = [p.lower() for p in parts]
+    if "providers" not in lowered:
+        if len(parts) == 2 and lowered[0] == "subscriptions":
+            return "Microsoft.Resources/subscriptions"
+        if len(parts) == 4 and lowered[2] == "resourcegroups":
+            return "Microsoft.Resources/resourceGroups"
+        return ""
+    last = len(lowered) - 1 - lowered[::-1].index("providers")
+    tail = parts[last + 1 :]
+    if len(tail) < 3:
+        return ""
+    namespace = tail[0]
+    types = [tail[i] for i in range(1, len(tail), 2)]
+    return "/".join([namespace, *types])
+
+
+def subscription_of(resource_id: str) -> str:
+    parts = split_id(resource_id)
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        return parts[1]
+    return ""
+
+
+def resource_group_of(resource_id: str) -> str:
+    parts = split_id(resource_id)
+    if len(parts) >= 4 and parts[0].lower() == "subscriptions" and parts[2].lower() == "resourcegroups":
+        return parts[3]
+    return ""
+
+
+def parent_of(resource_id: str) -> str:
+    """One level up: a VM for its extension, the resource group for a VM (ARM's nesting)."""
+    parts = split_id(resource_id)
+    parent = parts[:-2]
+    if parent and parent[-1].lower() == "providers":
+        parent = parent[:-1]
+    return "/" + "/".join(parent) if parent else ""
+
+
+def is_resource_id(value: str) -> bool:
+    """True for an id ARM could have produced: a subscription, group, or provider resource."""
+    parts = split_id(value)
+    if not value.startswith("/") or len(parts) < 2 or len(parts) % 2 == 1:
+        return False
+    lowered = [p.lower() for p in parts]
+    if lowered[0] not in ("subscriptions", "providers"):
+        return False
+    if lowered[0] == "subscriptions" and (
+        len(parts) == 2 or (len(parts) == 4 and lowered[2] == "resourcegroups")
+    ):
+        return True
+    return bool(resource_type_of(value))
+
+
+class ResourceStore:
+    """Thread-safe map lowercase id -> resource dict, with an index by lowercase type."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._by_id: dict[str, dict[str, Any]] = {}
+        self._by_type: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, resource_id: str) -> dict[str, Any] | None:
+        """A deep copy of the resource, or None."""
+        with self._lock:
+            found = self._by_id.get(resource_id.lower())
+            return copy.deepcopy(found) if found is not None else None
+
+    def get_live(self, resource_id: str) -> dict[str, Any] | None:
+        """The stored dict itself (no copy) — only for read paths that never mutate it."""
+        return self._by_id.get(resource_id.lower())
+
+    def exists(self, resource_id: str) -> bool:
+        return resource_id.lower() in self._by_id
+
+    def put(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """Insert or replace by ``resource["id"]``; fills ``type`` and ``name`` from the id."""
+        resource_id = str(resource["id"])
+        resource.setdefault("type", resource_type_of(resource_id))
+        resource.setdefault("name", split_id(resource_id)[-1] if split_id(resource_id) else "")
+        key = resource_id.lower()
+        with self._lock:
+            old = self._by_id.get(key)
+            if old is not None:
+                self._by_type.get(str(old.get("type", "")).lower(), {}).pop(key, None)
+            self._by_id[key] = resource
+            self._by_type.setdefault(str(resource.get("type", "")).lower(), {})[key] = resource
+        return resource
+
+    def delete(self, resource_id: str) -> dict[str, Any] | None:
+        """Remove the resource and everything nested under its id; return what was removed."""
+        key = resource_id.lower()
+        with self._lock:
+            removed = self._by_id.pop(key, None)
+            if removed is None:
+                return None
+            self._by_type.get(str(removed.get("type", "")).lower(), {}).pop(key, None)
+            prefix = key + "/"
+            for child in [k for k in self._by_id if k.startswith(prefix)]:
+                gone = self._by_id.pop(child)
+                self._by_type.get(str(gone.get("type", "")).lower(), {}).pop(child, None)
+            return removed
+
+    def of_type(self, resource_type: str) -> list[dict[str, Any]]:
+        """Live dicts of one type (case-insensitive), in insertion order."""
+        with self._lock:
+            return list(self._by_type.get(resource_type.lower(), {}).values())
+
+    def under(self, scope: str, resource_type: str | None = None) -> list[dict[str, Any]]:
+        """Live dicts whose id lies under ``scope`` (any depth), optionally of one type."""
+        prefix = scope.rstrip("/").lower() + "/"
+        with self._lock:
+            pool = (
+                self._by_type.get(resource_type.lower(), {}).items()
+                if resource_type is not None
+                else self._by_id.items()
+            )
+            return [resource for key, resource in pool if key.startswith(prefix)]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            return iter(list(self._by_id.values()))
