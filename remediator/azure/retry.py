@@ -1,0 +1,214 @@
+"""THE one place retries are decided (DESIGN.md 4).
+
+Two layers, each owning distinct conditions, so no condition is retried twice:
+
+* HTTP transients — 408, 429, 5xx, connection errors — belong to azure-core's ``RetryPolicy``,
+  which honours ``Retry-After``. `http_retry_policy` configures it from `ApplySettings`; the
+  client factory puts it in every client's pipeline (see `pipeline_policies`). Nothing here
+  retries those again.
+* ARM conditions the SDK does not retry are declared below as `RetryRule` data and applied
+  with tenacity: a principal not yet replicated after identity creation, another operation in
+  progress, a provider still Registering, a remediation still running.
+
+``ARMAutoResourceProviderRegistrationPolicy`` (which every generated client inserts, and which
+polls *forever* after registering a provider on a 409 ``MissingSubscriptionRegistration``) is
+left out of the pipelines built by `pipeline_policies`: the 409 surfaces as an
+`ArmOperationError` with code ``MissingSubscriptionRegistration``, and registering a provider
+is a planned, bounded ``register-provider`` change instead of a side effect of another call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline import policies
+from azure.core.pipeline.policies import RetryPolicy
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_delay,
+    wait_fixed,
+)
+
+from ..errors import ArmOperationError
+from .settings import ApplySettings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryRule:
+    """Retry an ARM call while it fails with one of ``codes``, bounded by two `ApplySettings` fields."""
+
+    name: str
+    codes: frozenset[str]
+    timeout_field: str
+    interval_field: str
+
+    def timeout(self, settings: ApplySettings) -> float:
+        return float(getattr(settings, self.timeout_field))
+
+    def interval(self, settings: ApplySettings) -> float:
+        return float(getattr(settings, self.interval_field))
+
+    def matches(self, exc: BaseException) -> bool:
+        return isinstance(exc, ArmOperationError) and exc.code in self.codes
+
+
+@dataclass(frozen=True)
+class PollRule:
+    """Poll a read until a condition holds, bounded by two `ApplySettings` fields."""
+
+    name: str
+    timeout_field: str
+    interval_field: str
+
+    def timeout(self, settings: ApplySettings) -> float:
+        return float(getattr(settings, self.timeout_field))
+
+    def interval(self, settings: ApplySettings) -> float:
+        return float(getattr(settings, self.interval_field))
+
+
+# A managed identity created moments ago is not yet visible to role assignment creation.
+PRINCIPAL_NOT_FOUND = RetryRule(
+    "principal-not-found",
+    frozenset({"PrincipalNotFound"}),
+    "principal_propagation_timeout",
+    "principal_poll_interval",
+)
+# Another PUT/PATCH/DELETE holds the resource; ARM answers 409 and expects the caller to wait.
+OPERATION_IN_PROGRESS = RetryRule(
+    "operation-in-progress",
+    frozenset({"AnotherOperationInProgress"}),
+    "conflict_timeout",
+    "conflict_poll_interval",
+)
+PROVIDER_REGISTERING = PollRule(
+    "provider-registering", "provider_registration_timeout", "provider_poll_interval"
+)
+REMEDIATION_RUNNING = PollRule("remediation-running", "remediation_timeout", "remediation_poll_interval")
+OPERATION_RUNNING = PollRule("operation-running", "operation_timeout", "lro_poll_interval")
+
+RETRY_RULES: tuple[RetryRule, ...] = (PRINCIPAL_NOT_FOUND, OPERATION_IN_PROGRESS)
+POLL_RULES: tuple[PollRule, ...] = (PROVIDER_REGISTERING, REMEDIATION_RUNNING, OPERATION_RUNNING)
+
+
+def call_with_retry(
+    rules: RetryRule | tuple[RetryRule, ...],
+    settings: ApplySettings,
+    fn: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
+) -> T:
+    """Call ``fn`` (which raises `ArmOperationError`, e.g. inside `arm_errors()`), retrying per ``rules``.
+
+    When the time runs out the last `ArmOperationError` is re-raised unchanged, so the outcome
+    shows ARM's own code and message.
+    """
+    rule_set = rules if isinstance(rules, tuple) else (rules,)
+    timeout = max(r.timeout(settings) for r in rule_set)
+    interval = min(r.interval(settings) for r in rule_set)
+    retrying = Retrying(
+        retry=retry_if_exception(lambda exc: any(r.matches(exc) for r in rule_set)),
+        stop=stop_after_delay(timeout),
+        wait=wait_fixed(interval),
+        reraise=True,
+    )
+    return retrying(fn, *args, **kwargs)
+
+
+def retrying_on(
+    rules: RetryRule | tuple[RetryRule, ...], settings: ApplySettings
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorator form of `call_with_retry`."""
+
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        def wrapper(*args: Any, **kwargs: Any) -> T:
+            return call_with_retry(rules, settings, fn, *args, **kwargs)
+
+        wrapper.__name__ = getattr(fn, "__name__", "wrapped")
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+    return decorate
+
+
+class PollTimeout(Exception):
+    """A bounded poll ran out of time; ``last`` is the last value read."""
+
+    def __init__(self, rule: PollRule, last: object) -> None:
+        super().__init__(f"{rule.name}: still not done")
+        self.rule = rule
+        self.last = last
+
+
+def poll_until(
+    rule: PollRule,
+    settings: ApplySettings,
+    read: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    first_wait: bool = False,
+) -> T:
+    """Call ``read`` until ``done(value)``; return that value, or raise `PollTimeout` with the last one.
+
+    ``first_wait`` sleeps one interval before the first read (after a request that just started
+    the operation, the first read is almost always "not yet").
+    """
+    interval = rule.interval(settings)
+    if first_wait:
+        time.sleep(interval)
+    retrying = Retrying(
+        retry=retry_if_result(lambda value: not done(value)),
+        stop=stop_after_delay(rule.timeout(settings)),
+        wait=wait_fixed(interval),
+    )
+    try:
+        return retrying(read)
+    except RetryError as exc:
+        raise PollTimeout(rule, exc.last_attempt.result()) from None
+
+
+def http_retry_policy(settings: ApplySettings) -> RetryPolicy[Any, Any]:
+    """azure-core's RetryPolicy: 408/429/500/502/503/504 and connection errors, Retry-After honoured."""
+    return RetryPolicy(
+        retry_total=settings.http_retry_total,
+        retry_backoff_factor=settings.http_retry_backoff_factor,
+        retry_backoff_max=settings.http_retry_backoff_max,
+    )
+
+
+def pipeline_policies(
+    credential: TokenCredential,
+    credential_scope: str,
+    settings: ApplySettings,
+    user_agent: str,
+) -> list[Any]:
+    """The policy list every client gets: the SDK's defaults minus the unbounded registration policy.
+
+    Same order as the generated clients build it (request id, headers, user agent, proxy,
+    content decode, redirect, retry, auth, hooks, logging, tracing, header cleanup, http logging).
+    """
+    return [
+        policies.RequestIdPolicy(),
+        policies.HeadersPolicy(),
+        policies.UserAgentPolicy(base_user_agent=user_agent),
+        policies.ProxyPolicy(),
+        policies.ContentDecodePolicy(),
+        policies.RedirectPolicy(),
+        http_retry_policy(settings),
+        ARMChallengeAuthenticationPolicy(credential, credential_scope),
+        policies.CustomHookPolicy(),
+        policies.NetworkTraceLoggingPolicy(),
+        policies.DistributedTracingPolicy(),
+        policies.SensitiveHeaderCleanupPolicy(),
+        ARMHttpLoggingPolicy(),
+    ]

@@ -1,0 +1,150 @@
+"""Where the bot talks to ARM and as whom: endpoint, CA bundle, credential.
+
+The CLI/config layer resolves flags and environment; this module takes explicit values.
+``arm_endpoint=None`` means public Azure. A custom endpoint (Azure Stack Hub, a sovereign cloud,
+the project's emulator) is reached with the same unmodified SDK clients: ``base_url`` the
+endpoint, ``credential_scopes`` ``{endpoint}/.default``, ``connection_verify`` the CA bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import ClientAuthenticationError
+from azure.identity import ClientSecretCredential, DefaultAzureCredential
+
+from ..errors import ConfigError
+from .arm_errors import to_access_error
+
+PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
+
+
+@dataclass(frozen=True)
+class ArmTarget:
+    """An ARM endpoint and how to trust it."""
+
+    endpoint: str = PUBLIC_ARM_ENDPOINT
+    ca_bundle: str | None = None
+
+    @classmethod
+    def create(cls, arm_endpoint: str | None = None, ca_bundle: str | None = None) -> ArmTarget:
+        endpoint = (arm_endpoint or PUBLIC_ARM_ENDPOINT).rstrip("/")
+        if not endpoint.lower().startswith("https://"):
+            # azure-core refuses bearer tokens over plain http; say so before any request.
+            raise ConfigError(f"ARM endpoint must be https://, got {endpoint!r}")
+        if ca_bundle is not None and not os.path.isfile(ca_bundle):
+            raise ConfigError(f"CA bundle not found: {ca_bundle}")
+        return cls(endpoint=endpoint, ca_bundle=ca_bundle)
+
+    @property
+    def credential_scope(self) -> str:
+        return f"{self.endpoint}/.default"
+
+    @property
+    def connection_verify(self) -> str | bool:
+        return self.ca_bundle if self.ca_bundle else True
+
+
+class EmulatorEndpoint(Protocol):
+    """What `remediator.emulator` hands out when it serves (duck-typed: no import of the emulator)."""
+
+    url: str
+    ca_path: str
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    authority: str
+
+
+def default_credential(ca_bundle: str | None = None) -> TokenCredential:
+    """``DefaultAzureCredential`` (CLI login, managed identity, workload identity, environment).
+
+    ``AZURE_AUTHORITY_HOST`` picks the sovereign cloud's login endpoint; the CA bundle is passed
+    to the credentials that make HTTP requests themselves.
+    """
+    authority = os.environ.get("AZURE_AUTHORITY_HOST") or None
+    try:
+        if ca_bundle:
+            return DefaultAzureCredential(authority=authority, connection_verify=ca_bundle)
+        return DefaultAzureCredential(authority=authority)
+    except (ValueError, ClientAuthenticationError) as exc:
+        raise to_access_error(exc) from None
+
+
+def endpoint_credential(ep: EmulatorEndpoint) -> TokenCredential:
+    """The client-secret credential that reaches an emulator (or any ARM with its own authority)."""
+    return ClientSecretCredential(
+        ep.tenant_id,
+        ep.client_id,
+        ep.client_secret,
+        authority=ep.authority,
+        disable_instance_discovery=True,
+        connection_verify=ep.ca_path,
+    )
+
+
+class ArmSession:
+    """An `ArmTarget` plus the credential used for it; owns the credential's lifetime."""
+
+    def __init__(
+        self,
+        target: ArmTarget,
+        credential: TokenCredential | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.target = target
+        # Strings that must never appear in a message (a client secret we were handed).
+        self.secrets = secrets
+        self._credential = credential
+        self._lock = threading.Lock()
+        self._owns_credential = credential is None
+
+    @classmethod
+    def create(
+        cls,
+        arm_endpoint: str | None = None,
+        ca_bundle: str | None = None,
+        credential: TokenCredential | None = None,
+    ) -> ArmSession:
+        return cls(ArmTarget.create(arm_endpoint, ca_bundle), credential)
+
+    @classmethod
+    def for_endpoint(cls, ep: EmulatorEndpoint) -> ArmSession:
+        return cls(ArmTarget.create(ep.url, ep.ca_path), endpoint_credential(ep), secrets=(ep.client_secret,))
+
+    @property
+    def credential(self) -> TokenCredential:
+        # Built on first use: DefaultAzureCredential probes the environment, which is wasted
+        # work for commands that never reach Azure.
+        with self._lock:
+            if self._credential is None:
+                self._credential = default_credential(self.target.ca_bundle)
+            return self._credential
+
+    def check_access(self) -> None:
+        """Get one token now, so a missing login fails before any inventory work starts."""
+        try:
+            self.credential.get_token(self.target.credential_scope)
+        except ClientAuthenticationError as exc:
+            raise to_access_error(exc, *self.secrets) from None
+
+    def close(self) -> None:
+        with self._lock:
+            cred = self._credential
+        close = getattr(cred, "close", None)
+        if self._owns_credential and callable(close):
+            close()
+
+
+__all__ = [
+    "PUBLIC_ARM_ENDPOINT",
+    "ArmSession",
+    "ArmTarget",
+    "EmulatorEndpoint",
+    "default_credential",
+    "endpoint_credential",
+]
