@@ -19,8 +19,9 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 def parse_resource_id(resource_id: str) -> dict[str, str]:
     """Split an ARM id into subscription, resource group, provider and name parts.
 
-    >>> parse_resource_id("/subscriptions/S/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1")
-    {'subscription': 'S', 'resource_group': 'rg', 'namespace': 'Microsoft.Compute', 'type': 'Microsoft.Compute/virtualMachines', 'name': 'vm1'}
+    >>> parts = parse_resource_id("/subscriptions/S/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1")
+    >>> parts["subscription"], parts["resource_group"], parts["type"], parts["name"]
+    ('S', 'rg', 'Microsoft.Compute/virtualMachines', 'vm1')
     """
     parts = [p for p in resource_id.split("/") if p]
     out: dict[str, str] = {}
@@ -144,13 +145,9 @@ class Estate:
     # Built-in definitions the inventory resolved (policy and role), by lowercase id.
     definitions: Mapping[str, Mapping[str, Any]] = EMPTY
     _by_id: dict[str, Resource] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _by_type: dict[str, tuple[Resource, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _by_type: dict[str, tuple[Resource, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_vm_id: dict[str, Resource] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _children: dict[str, tuple[Resource, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _children: dict[str, tuple[Resource, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _subs: dict[str, Subscription] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -80,6 +80,7 @@ class Finding:
             "detail": self.detail,
             "doc": self.doc,
             "fixable": self.fixable,
+            "key": self.key,
             "data": dict(self.data),
         }
 

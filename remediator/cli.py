@@ -1,0 +1,230 @@
+"""The `remediator` command. Maps results and errors to exit codes; nothing else exits.
+
+Exit codes (as ``terraform plan -detailed-exitcode``): 0 nothing left to fix; 2 changes pending;
+1 error (bad input, auth, config: nothing was changed); 3 apply finished but a change failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .config import Settings, build_settings
+from .engine import Engine, Guardrails, PlanResult, PlaybookRun
+from .errors import RemediatorError, UsageError
+from .model import Plan
+from .permissions import custom_role
+from .planfile import read_plan, write_plan
+from .playbook import load_playbooks
+from .report import RENDERERS, render
+
+EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED = 0, 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def target_options(f: F) -> F:
+    f = click.option("--estate", help="Run against the built-in emulator seeded from FILE or a bundled NAME.")(f)
+    f = click.option(
+        "--arm-endpoint",
+        help="ARM endpoint (sovereign clouds, Azure Stack Hub); env REMEDIATOR_ARM_ENDPOINT.",
+    )(f)
+    f = click.option("--ca-bundle", help="PEM bundle that signs the ARM endpoint; env REMEDIATOR_CA_BUNDLE.")(f)
+    return f
+
+
+def selector_options(f: F) -> F:
+    f = click.option("--subscription", "subscriptions", multiple=True, help="Subscription id (repeatable).")(f)
+    f = click.option("--management-group", help="Management group id: every subscription under it.")(f)
+    f = click.option("--playbook", "playbooks", multiple=True, help="Playbook id (repeatable); default: all.")(f)
+    f = click.option("--config", "config_path", help="Settings file (YAML or JSON); env REMEDIATOR_CONFIG.")(f)
+    f = click.option("--now", help="The clock for time-based playbooks (ISO 8601).")(f)
+    f = click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)(f)
+    f = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")(f)
+    return target_options(f)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="remediator")
+@click.option("-v", "--verbose", count=True, help="Log to stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Find and fix the Azure Update Manager failures Microsoft documents."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        # azure-core logs every request at INFO; keep that for -vv.
+        logging.getLogger("azure").setLevel(logging.WARNING)
+
+
+def _settings(**kw: Any) -> Settings:
+    return build_settings(
+        config_path=kw["config_path"],
+        subscriptions=kw["subscriptions"],
+        management_group=kw["management_group"],
+        playbook_ids=kw["playbooks"],
+        arm_endpoint=kw["arm_endpoint"],
+        ca_bundle=kw["ca_bundle"],
+        now=kw["now"],
+    )
+
+
+def _runs(settings: Settings) -> list[PlaybookRun]:
+    registry = load_playbooks()
+    for pid in settings.playbooks:
+        registry.get(pid)  # an unknown id in the config file is an error too
+    return [
+        PlaybookRun(
+            playbook=pb,
+            options=settings.playbooks[pb.id].options if pb.id in settings.playbooks else {},
+            fix_enabled=settings.playbooks[pb.id].fix if pb.id in settings.playbooks else None,
+        )
+        for pb in registry.select(settings.playbook_ids)
+    ]
+
+
+def _engine(settings: Settings, backend: Any) -> Engine:
+    guardrails = Guardrails(
+        max_changes=settings.max_changes,
+        exclude=settings.exclude,
+        exclude_tags=settings.exclude_tags,
+        concurrency=settings.concurrency,
+    )
+    return Engine(backend, _runs(settings), guardrails)
+
+
+def _emit(plan: Plan, fmt: str, out: Path | None, errors: tuple[str, ...], notes: tuple[str, ...]) -> None:
+    text = render(plan, fmt, errors, notes)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def _plan(settings: Settings, estate: str | None, dry_run: bool) -> tuple[PlanResult, Plan]:
+    from .runtime import open_target
+
+    with open_target(settings, estate) as target:
+        engine = _engine(settings, target.backend)
+        result = engine.plan(settings.scope, target.now, dry_run=dry_run)
+        plan = result.plan
+        if not dry_run and plan.changes:
+            plan = engine.apply(plan)
+            again = engine.plan(settings.scope, target.now, dry_run=True)
+            plan = replace(plan, replan=again.plan)
+            result = PlanResult(plan, again.estate, result.errors + again.errors, result.notes + again.notes)
+        elif not dry_run:
+            plan = replace(plan, dry_run=False, replan=plan)
+    return result, plan
+
+
+@cli.command()
+@selector_options
+@click.option("--dry-run", is_flag=True, help="Plan only: say exactly what would change, change nothing.")
+def run(dry_run: bool, estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
+    """Detect, plan and (unless --dry-run) apply, then plan again."""
+    settings = _settings(**kw)
+    result, plan = _plan(settings, estate, dry_run)
+    _emit(plan, fmt, out, result.errors, result.notes)
+    if result.errors:
+        return EXIT_ERROR if dry_run else EXIT_FAILED
+    if plan.failed:
+        return EXIT_FAILED
+    pending = plan.changes if dry_run else (plan.replan.changes if plan.replan else ())
+    return EXIT_PENDING if pending else EXIT_CLEAN
+
+
+@cli.command("plan")
+@selector_options
+def plan_cmd(estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
+    """Write the plan to --out (JSON) and print it in --format."""
+    if out is None:
+        raise UsageError("plan needs --out FILE to write the plan to")
+    settings = _settings(**kw)
+    result, plan = _plan(settings, estate, dry_run=True)
+    write_plan(plan, out, result.errors, result.notes)
+    click.echo(render(plan, fmt if fmt != "json" else "table", result.errors, result.notes), nl=False)
+    if result.errors:
+        return EXIT_ERROR
+    return EXIT_PENDING if plan.changes else EXIT_CLEAN
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--config", "config_path", help="Settings file (YAML or JSON).")
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@target_options
+def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
+    """Apply a plan written by `plan --out`; changes whose target moved since are skipped as stale."""
+    from .runtime import open_target
+
+    settings = build_settings(config_path=kw["config_path"], arm_endpoint=kw["arm_endpoint"], ca_bundle=kw["ca_bundle"])
+    plan = read_plan(plan_file)
+    if not plan.changes:
+        _emit(replace(plan, dry_run=False), fmt, out, (), ("the plan holds no changes",))
+        return EXIT_CLEAN
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to apply without --yes when nobody can answer the prompt")
+        click.confirm(f"Apply {len(plan.changes)} changes?", abort=True, err=True)
+    with open_target(settings, estate) as target:
+        applied = _engine(settings, target.backend).apply(plan)
+    _emit(applied, fmt, out, (), ())
+    return EXIT_FAILED if applied.failed else EXIT_CLEAN
+
+
+@cli.command()
+def playbooks() -> int:
+    """List the playbooks: id, title, whether the fix is on by default, the permissions it needs."""
+    for pb in load_playbooks().all():
+        fix = "fix on" if pb.fix_default else "fix opt-in"
+        click.echo(f"{pb.id}\t{fix}\t{pb.title}\t{', '.join(pb.permissions) or '-'}")
+    return EXIT_CLEAN
+
+
+@cli.command()
+@click.option("--scope", "scopes", multiple=True, help="AssignableScopes entry (repeatable).")
+def permissions(scopes: Sequence[str]) -> int:
+    """Print a least-privilege custom role definition for the enabled playbooks."""
+    click.echo(json.dumps(custom_role(load_playbooks().all(), tuple(scopes)), indent=2))
+    return EXIT_CLEAN
+
+
+def _mount_emulator() -> None:
+    from .emulator.cli import emulator
+
+    cli.add_command(emulator)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: every error is one line on stderr and an exit code, never a traceback."""
+    _mount_emulator()
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="remediator", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        # click's usage errors exit 2, which here means "changes pending": map them to 1.
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(EXIT_ERROR)
+    except RemediatorError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code if exc.exit_code != EXIT_FAILED else EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # the user gets one line; -vv logs the traceback
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_CLEAN)

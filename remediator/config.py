@@ -1,0 +1,150 @@
+"""Settings file + environment + flags -> one frozen `Settings`.
+
+Precedence: a flag beats an environment variable, which beats the settings file, which beats the
+defaults. Everything is validated here, so the rest of the code can trust what it gets; a bad
+value is a `ConfigError` naming the file (or variable) and the JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError, UsageError
+from .jsonpath import describe
+from .model import Scope
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+MANAGEMENT_GROUP = re.compile(r"^[A-Za-z0-9_().-]{1,90}$")
+
+ENV_ARM_ENDPOINT = "REMEDIATOR_ARM_ENDPOINT"
+ENV_CA_BUNDLE = "REMEDIATOR_CA_BUNDLE"
+ENV_CONFIG = "REMEDIATOR_CONFIG"
+
+
+@dataclass(frozen=True)
+class PlaybookSettings:
+    fix: bool | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    scope: Scope = field(default_factory=Scope)
+    playbook_ids: tuple[str, ...] = ()
+    playbooks: Mapping[str, PlaybookSettings] = field(default_factory=dict)
+    max_changes: int = 1000
+    exclude: tuple[str, ...] = ()
+    exclude_tags: Mapping[str, str] = field(default_factory=lambda: {"aum-remediator": "ignore"})
+    concurrency: int = 8
+    timeout_seconds: float = 900.0
+    # None: 5 s against Azure; the emulator advances per poll, so --estate runs poll fast.
+    poll_seconds: float | None = None
+    arm_endpoint: str | None = None
+    ca_bundle: str | None = None
+    now: datetime | None = None
+
+
+def validate_subscription_id(value: str) -> str:
+    if not GUID.match(value):
+        raise UsageError(f"invalid subscription id {value!r}: expected a GUID (8-4-4-4-12 hex digits)")
+    return value.lower()
+
+
+def parse_now(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"invalid --now {value!r}: expected ISO 8601, e.g. 2026-11-26T09:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        files("remediator").joinpath("schemas/config.schema.json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config {path}: cannot read: {exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config {path.name}: not valid YAML{where}: {problem}") from None
+    if doc is None:
+        return {}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(doc))
+    if error is not None:
+        raise ConfigError(f"config {path.name}: {describe(error)}")
+    assert isinstance(doc, dict)
+    return doc
+
+
+def build_settings(
+    config_path: str | None = None,
+    subscriptions: Sequence[str] = (),
+    management_group: str | None = None,
+    playbook_ids: Sequence[str] = (),
+    arm_endpoint: str | None = None,
+    ca_bundle: str | None = None,
+    now: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    path = config_path or env.get(ENV_CONFIG)
+    doc = read_settings_file(Path(path)) if path else {}
+    scope_doc = doc.get("scope", {})
+    subs = [validate_subscription_id(s) for s in (subscriptions or scope_doc.get("subscriptions", []))]
+    group = management_group or scope_doc.get("management_group")
+    if group is not None and not MANAGEMENT_GROUP.match(group):
+        raise UsageError(f"invalid management group id {group!r}")
+    pb_doc = dict(doc.get("playbooks", {}))
+    enabled = tuple(playbook_ids) or tuple(pb_doc.pop("enabled", ()))
+    pb_doc.pop("enabled", None)
+    playbooks = {
+        pid: PlaybookSettings(fix=body.get("fix"), options=body.get("options", {})) for pid, body in pb_doc.items()
+    }
+    guard = doc.get("guardrails", {})
+    apply_doc = doc.get("apply", {})
+    azure_doc = doc.get("azure", {})
+    endpoint = arm_endpoint or env.get(ENV_ARM_ENDPOINT) or azure_doc.get("arm_endpoint")
+    if endpoint is not None and not endpoint.startswith("https://"):
+        raise UsageError(f"invalid ARM endpoint {endpoint!r}: must be https:// (no bearer token over http)")
+    bundle = ca_bundle or env.get(ENV_CA_BUNDLE) or azure_doc.get("ca_bundle")
+    if bundle is not None and not Path(bundle).is_file():
+        raise UsageError(f"CA bundle {bundle}: no such file")
+    return Settings(
+        scope=Scope(subscriptions=tuple(subs), management_group=group),
+        playbook_ids=enabled,
+        playbooks=playbooks,
+        max_changes=int(guard.get("max_changes", 1000)),
+        exclude=tuple(guard.get("exclude", ())),
+        exclude_tags=dict(guard.get("exclude_tags", {"aum-remediator": "ignore"})),
+        concurrency=int(apply_doc.get("concurrency", 8)),
+        timeout_seconds=float(apply_doc.get("timeout_seconds", 900.0)),
+        poll_seconds=float(apply_doc["poll_seconds"]) if "poll_seconds" in apply_doc else None,
+        arm_endpoint=endpoint.rstrip("/") if endpoint else None,
+        ca_bundle=bundle,
+        now=parse_now(now) if now else None,
+    )

@@ -1,0 +1,207 @@
+"""detect -> plan -> apply -> verify, with the guardrails; knows nothing about any single failure.
+
+The engine talks to the tenant only through a `Backend` (``remediator.azure.AzureBackend`` in
+production, the same class pointed at the emulator in tests), and to playbooks only through the
+`Playbook` contract. A playbook that raises is recorded as an error and the others go on; a change
+whose execution raises becomes a ``failed`` outcome and the others go on.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+from .engine_backend import Backend
+from .errors import ArmOperationError
+from .estate import Estate
+from .model import Change, Finding, Outcome, OutcomeError, Plan, Scope, fingerprint
+from .playbook import Context, Needs, Playbook
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlaybookRun:
+    """A playbook as this run uses it: its options and whether its fix is enabled."""
+
+    playbook: Playbook
+    options: Mapping[str, Any] = field(default_factory=dict)
+    fix_enabled: bool | None = None  # None: the playbook's own default
+
+    @property
+    def fixing(self) -> bool:
+        return self.playbook.fix_default if self.fix_enabled is None else self.fix_enabled
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    max_changes: int = 1000
+    # fnmatch patterns over lowercased resource ids; findings and changes on them are dropped.
+    exclude: tuple[str, ...] = ()
+    # Tag name/value pairs: a resource carrying one is left alone.
+    exclude_tags: Mapping[str, str] = field(default_factory=lambda: {"aum-remediator": "ignore"})
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan: Plan
+    estate: Estate
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+class Engine:
+    def __init__(self, backend: Backend, runs: Sequence[PlaybookRun], guardrails: Guardrails | None = None):
+        self.backend = backend
+        self.runs = tuple(sorted(runs, key=lambda r: (r.playbook.phase, r.playbook.id)))
+        self.guardrails = guardrails or Guardrails()
+
+    def needs(self) -> Needs:
+        total = Needs()
+        for run in self.runs:
+            total = total | run.playbook.needs
+        return total
+
+    # -- plan -------------------------------------------------------------------------------
+    def plan(self, scope: Scope, now: datetime | None = None, dry_run: bool = True) -> PlanResult:
+        estate = self.backend.read_estate(scope, self.needs(), now)
+        findings: list[Finding] = []
+        changes: list[Change] = []
+        errors: list[str] = []
+        notes: list[str] = []
+        for run in self.runs:
+            ctx = Context(estate=estate, options=run.options, fix_enabled=run.fixing)
+            try:
+                found = [f for f in run.playbook.detect(ctx) if not self._excluded(estate, f.resource_id)]
+            except Exception as exc:  # one broken playbook must not stop the others
+                log.exception("playbook %s failed to detect", run.playbook.id)
+                errors.append(f"playbook {run.playbook.id}: detect failed: {type(exc).__name__}: {exc}")
+                continue
+            for finding in found:
+                if finding.fixable and not run.fixing:
+                    finding = replace(
+                        finding,
+                        detail=f"{finding.detail} The fix is opt-in: set playbooks.{run.playbook.id}.fix: "
+                        "true in the config to enable it.",
+                    )
+                findings.append(finding)
+                if not (finding.fixable and run.fixing):
+                    continue
+                try:
+                    planned = [c for c in run.playbook.plan(ctx, finding)]
+                except Exception as exc:  # recorded, the other findings go on
+                    log.exception("playbook %s failed to plan %s", run.playbook.id, finding.id)
+                    errors.append(f"playbook {run.playbook.id}: plan failed for {finding.resource_id}: {exc}")
+                    continue
+                changes.extend(c for c in planned if not self._excluded(estate, c.resource_id))
+        changes = _dedupe(changes)
+        if len(changes) > self.guardrails.max_changes:
+            notes.append(
+                f"plan trimmed to max_changes={self.guardrails.max_changes}: "
+                f"{len(changes) - self.guardrails.max_changes} more changes wait for the next run"
+            )
+            changes = _ordered(changes)[: self.guardrails.max_changes]
+        plan = Plan(
+            generated_at=datetime.now(UTC).replace(microsecond=0),
+            dry_run=dry_run,
+            scope=scope.to_json(),
+            findings=tuple(findings),
+            changes=tuple(_ordered(changes)),
+        )
+        return PlanResult(plan=plan, estate=estate, errors=tuple(errors), notes=tuple(notes))
+
+    def _excluded(self, estate: Estate, resource_id: str) -> bool:
+        rid = resource_id.lower()
+        if any(fnmatch.fnmatchcase(rid, pattern.lower()) for pattern in self.guardrails.exclude):
+            return True
+        resource = estate.get(resource_id)
+        if resource is None or not self.guardrails.exclude_tags:
+            return False
+        tags = {str(k).lower(): str(v).lower() for k, v in resource.tags.items()}
+        return any(tags.get(k.lower()) == v.lower() for k, v in self.guardrails.exclude_tags.items())
+
+    # -- apply ------------------------------------------------------------------------------
+    def apply(self, plan: Plan) -> Plan:
+        """Execute the plan's changes in order; changes of one ``order`` run concurrently."""
+        outcomes: dict[str, Outcome] = {}
+        ordered = _ordered(plan.changes)
+        with ThreadPoolExecutor(max_workers=max(1, self.guardrails.concurrency)) as pool:
+            for _, group in groupby(ordered, key=lambda c: c.order):
+                batch = list(group)
+                ready: list[Change] = []
+                for change in batch:
+                    blocked = [d for d in change.depends_on if outcomes.get(d, _MISSING).status not in _DONE]
+                    if blocked:
+                        outcomes[change.id] = Outcome(
+                            change.id,
+                            "skipped",
+                            detail=f"depends on {', '.join(blocked)}, which did not succeed",
+                        )
+                    else:
+                        ready.append(change)
+                for change, outcome in zip(ready, pool.map(self._apply_one, ready), strict=True):
+                    outcomes[change.id] = outcome
+        return replace(plan, dry_run=False, outcomes=tuple(outcomes[c.id] for c in plan.changes if c.id in outcomes))
+
+    def _apply_one(self, change: Change) -> Outcome:
+        try:
+            current = self.backend.read_state(change)
+            if _same(current, change.after):
+                return Outcome(change.id, "noop", detail="already in the planned state")
+            if fingerprint(current) != change.fingerprint:
+                return Outcome(
+                    change.id,
+                    "stale",
+                    detail=f"changed since planned: now {dict(current)}, planned against "
+                    f"{dict(change.before)}; plan again",
+                )
+            detail = self.backend.execute(change)
+            after = self.backend.read_state(change)
+            if not _same(after, change.after):
+                return Outcome(
+                    change.id,
+                    "failed",
+                    OutcomeError("VerificationFailed", f"expected {dict(change.after)}, found {dict(after)}"),
+                )
+            return Outcome(change.id, "applied", detail=detail)
+        except ArmOperationError as exc:
+            return Outcome(change.id, "failed", OutcomeError(exc.code, exc.detail))
+        except Exception as exc:  # an unexpected failure fails this change only
+            log.exception("change %s failed", change.id)
+            return Outcome(change.id, "failed", OutcomeError(type(exc).__name__, str(exc)))
+
+
+_MISSING = Outcome("", "skipped")
+_DONE = ("applied", "noop")
+
+
+def _same(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Does the live state already hold every field the change wants (ids compared case-insensitively)?"""
+    return all(fingerprint({k: current.get(k)}) == fingerprint({k: v}) for k, v in wanted.items())
+
+
+def _ordered(changes: Iterable[Change]) -> list[Change]:
+    return sorted(changes, key=lambda c: (c.order, c.playbook, c.resource_id.lower(), c.id))
+
+
+def _dedupe(changes: Iterable[Change]) -> list[Change]:
+    """Two findings can ask for the same change (one role for two VMs): keep the first, and
+    point whatever depended on a dropped twin at the one that was kept."""
+    seen: dict[tuple[str, str, str], Change] = {}
+    alias: dict[str, str] = {}
+    for change in changes:
+        key = (change.action, change.resource_id.lower(), fingerprint(change.params))
+        kept = seen.setdefault(key, change)
+        if kept is not change:
+            alias[change.id] = kept.id
+    return [
+        replace(c, depends_on=tuple(dict.fromkeys(alias.get(d, d) for d in c.depends_on))) if alias else c
+        for c in seen.values()
+    ]

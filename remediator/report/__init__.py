@@ -1,0 +1,27 @@
+"""Renderers: the only code (with the CLI) that turns results into text for people or machines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..model import Plan
+from .jsonfmt import render_json
+from .junit import render_junit
+from .markdown import render_markdown
+from .table import render_table
+
+Renderer = Callable[[Plan, tuple[str, ...], tuple[str, ...]], str]
+
+RENDERERS: dict[str, Renderer] = {
+    "table": render_table,
+    "json": render_json,
+    "markdown": render_markdown,
+    "junit": render_junit,
+}
+
+
+def render(plan: Plan, fmt: str, errors: tuple[str, ...] = (), notes: tuple[str, ...] = ()) -> str:
+    return RENDERERS[fmt](plan, errors, notes)
+
+
+__all__ = ["RENDERERS", "render"]

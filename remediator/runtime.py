@@ -1,0 +1,72 @@
+"""Wiring: settings -> the backend a command runs against (Azure, any ARM endpoint, or the emulator).
+
+``--estate`` serves the built-in emulator in-process for as long as the command runs, so a
+``run`` that applies ends with its plan-again check against the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .azure import ApplySettings, ArmSession, AzureBackend
+from .config import Settings
+from .engine_backend import Backend
+
+EMULATOR_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class Target:
+    backend: Backend
+    # The clock for time-based playbooks: --now, else the estate file's "now", else None (real time).
+    now: datetime | None
+
+
+def apply_settings(settings: Settings, default_poll: float = 5.0) -> ApplySettings:
+    poll = settings.poll_seconds if settings.poll_seconds is not None else default_poll
+    return ApplySettings(
+        provider_registration_timeout=settings.timeout_seconds,
+        provider_poll_interval=poll,
+        operation_timeout=settings.timeout_seconds,
+        lro_poll_interval=poll,
+        remediation_timeout=settings.timeout_seconds,
+        remediation_poll_interval=poll,
+        conflict_timeout=settings.timeout_seconds,
+        conflict_poll_interval=poll,
+    )
+
+
+@contextmanager
+def open_target(settings: Settings, estate: str | None = None) -> Iterator[Target]:
+    if estate is None:
+        session = ArmSession.create(settings.arm_endpoint, settings.ca_bundle)
+        backend = AzureBackend(session, apply_settings(settings))
+        try:
+            yield Target(backend=backend, now=settings.now)
+        finally:
+            backend.close()
+        return
+    # Imported here: the emulator (Werkzeug, trustme) is only needed for --estate.
+    from .emulator import Emulator
+
+    emulator = Emulator.load(estate)
+    now = settings.now or _estate_now(emulator)
+    with emulator.serve(port=0) as endpoint:
+        backend = AzureBackend(ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL))
+        try:
+            yield Target(backend=backend, now=now)
+        finally:
+            backend.close()
+
+
+def _estate_now(emulator: object) -> datetime | None:
+    value = getattr(emulator, "now", None)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
