@@ -77,3 +77,14 @@ def arm_errors() -> Iterator[None]:
         raise to_access_error(exc) from None
     except HttpResponseError as exc:
         raise to_arm_error(exc) from None
+
+
+@contextmanager
+def read_errors() -> Iterator[None]:
+    """Like `arm_errors`, for reads before any change: every failure is an AzureAccessError (exit 1)."""
+    try:
+        yield
+    except ClientAuthenticationError as exc:
+        raise to_access_error(exc) from None
+    except HttpResponseError as exc:
+        raise AzureAccessError(f"Azure read failed: {error_code(exc)}: {error_message(exc)}") from None

@@ -55,9 +55,7 @@ def _execute(clients: ArmClients, change: Change) -> str:
     registered_now = state != REGISTERING
     if registered_now:
         with arm_errors():
-            state = str(
-                clients.resources(subscription).providers.register(namespace).registration_state or ""
-            )
+            state = str(clients.resources(subscription).providers.register(namespace).registration_state or "")
     settings = clients.settings
     try:
         if state != REGISTERED:

@@ -91,9 +91,7 @@ OPERATION_IN_PROGRESS = RetryRule(
     "conflict_timeout",
     "conflict_poll_interval",
 )
-PROVIDER_REGISTERING = PollRule(
-    "provider-registering", "provider_registration_timeout", "provider_poll_interval"
-)
+PROVIDER_REGISTERING = PollRule("provider-registering", "provider_registration_timeout", "provider_poll_interval")
 REMEDIATION_RUNNING = PollRule("remediation-running", "remediation_timeout", "remediation_poll_interval")
 OPERATION_RUNNING = PollRule("operation-running", "operation_timeout", "lro_poll_interval")
 

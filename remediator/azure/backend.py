@@ -1,0 +1,60 @@
+"""`AzureBackend`: the engine's `Backend` over real ARM (or anything that speaks it, like the emulator)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+
+from ..estate import Estate
+from ..model import Change, Scope
+from ..playbook import Needs
+from .actions import get_action
+from .arm_errors import arm_errors
+from .clients import ArmClients
+from .inventory import read_estate
+from .session import ArmSession, EmulatorEndpoint
+from .settings import ApplySettings
+
+
+class AzureBackend:
+    """Reads the estate in bulk and runs registered actions, through one `ArmClients`."""
+
+    def __init__(self, session: ArmSession, settings: ApplySettings | None = None) -> None:
+        self.session = session
+        self.settings = settings or ApplySettings()
+        self.clients = ArmClients(session, self.settings)
+
+    @classmethod
+    def create(
+        cls,
+        arm_endpoint: str | None = None,
+        ca_bundle: str | None = None,
+        credential: TokenCredential | None = None,
+        settings: ApplySettings | None = None,
+    ) -> AzureBackend:
+        return cls(ArmSession.create(arm_endpoint, ca_bundle, credential), settings)
+
+    @classmethod
+    def for_endpoint(cls, ep: EmulatorEndpoint, settings: ApplySettings | None = None) -> AzureBackend:
+        return cls(ArmSession.for_endpoint(ep), settings)
+
+    def read_estate(self, scope: Scope, needs: Needs, now: datetime | None) -> Estate:
+        return read_estate(self.clients, scope, needs, now)
+
+    def read_state(self, change: Change) -> Mapping[str, Any]:
+        action = get_action(change.action)
+        # Actions wrap their own calls; this catches an SDK error one of them let through.
+        with arm_errors():
+            return action.read(self.clients, change)
+
+    def execute(self, change: Change) -> str:
+        action = get_action(change.action)
+        with arm_errors():
+            return action.execute(self.clients, change)
+
+    def close(self) -> None:
+        self.clients.close()
+        self.session.close()

@@ -1,0 +1,152 @@
+"""Read the estate in bulk: Resource Graph per table, provider states per subscription, definitions.
+
+Never one read per machine: resources come from one Resource Graph query per table (paged);
+the only per-subscription calls are provider states, and only for the namespaces the selected
+playbooks need, run on a small thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from ..errors import UsageError
+from ..estate import Estate, PolicyState, Resource, Subscription
+from ..model import Scope
+from ..playbook import Needs
+from .arm_errors import read_errors
+from .clients import ArmClients
+from .definitions import read_definitions
+from .resource_graph import GraphScope, build_query, group_by_table, query_rows
+
+SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
+POLICY_STATE_TYPE = "microsoft.policyinsights/policystates"
+
+
+def _visible_subscriptions(clients: ArmClients) -> tuple[dict[str, Subscription], str]:
+    """Every subscription the credential sees, by lowercase id, and their tenant (one paged call)."""
+    found: dict[str, Subscription] = {}
+    tenant_id = ""
+    with read_errors():
+        for sub in clients.subscriptions().subscriptions.list():
+            sub_id = str(sub.subscription_id or "")
+            if sub_id:
+                tenant_id = tenant_id or str(getattr(sub, "tenant_id", "") or "")
+                found[sub_id.lower()] = Subscription(
+                    subscription_id=sub_id,
+                    display_name=str(sub.display_name or ""),
+                    state=str(sub.state or "Enabled"),
+                )
+    return found, tenant_id
+
+
+def _check_management_group(clients: ArmClients, group: str) -> None:
+    with read_errors():
+        try:
+            clients.management_groups().management_groups.get(group)
+        except ResourceNotFoundError:
+            raise UsageError(f"management group {group} not found or not accessible") from None
+
+
+def resolve_subscriptions(clients: ArmClients, scope: Scope) -> tuple[tuple[Subscription, ...], str]:
+    """The subscriptions ``scope`` covers and the tenant; an unknown subscription is a UsageError."""
+    visible, tenant_id = _visible_subscriptions(clients)
+    if scope.subscriptions:
+        missing = [s for s in scope.subscriptions if s.lower() not in visible]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise UsageError(f"subscription {missing[0]} not found or not accessible{more}")
+        return tuple(visible[s.lower()] for s in dict.fromkeys(scope.subscriptions)), tenant_id
+    if scope.management_group:
+        _check_management_group(clients, scope.management_group)
+        query = build_query("resourcecontainers", [SUBSCRIPTION_TYPE])
+        rows = query_rows(clients, GraphScope(management_group=scope.management_group), query)
+        subs: list[Subscription] = []
+        for row in rows:
+            sub_id = str(row.get("subscriptionId") or row.get("name") or "")
+            known = visible.get(sub_id.lower())
+            subs.append(known or Subscription(subscription_id=sub_id, display_name=str(row.get("name", ""))))
+        return tuple(subs), tenant_id
+    return tuple(visible.values()), tenant_id
+
+
+def _provider_states(
+    clients: ArmClients, subscriptions: Iterable[Subscription], namespaces: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """Subscription id (lowercase) -> lowercase namespace -> registrationState."""
+    wanted = sorted({ns for ns in namespaces})
+    pairs = [(sub.subscription_id, ns) for sub in subscriptions for ns in wanted]
+    if not pairs:
+        return {}
+
+    def read(pair: tuple[str, str]) -> tuple[str, str, str]:
+        sub_id, ns = pair
+        with read_errors():
+            provider = clients.resources(sub_id).providers.get(ns)
+        return sub_id.lower(), ns.lower(), str(provider.registration_state or "")
+
+    states: dict[str, dict[str, str]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, clients.settings.read_concurrency)) as pool:
+        for sub_key, ns_key, state in pool.map(read, pairs):
+            states.setdefault(sub_key, {})[ns_key] = state
+    return states
+
+
+def _policy_state(row: Mapping[str, Any]) -> PolicyState:
+    props = row.get("properties") or {}
+    return PolicyState(
+        resource_id=str(props.get("resourceId", "")),
+        policy_assignment_id=str(props.get("policyAssignmentId", "")),
+        policy_definition_id=str(props.get("policyDefinitionId", "")),
+        compliance_state=str(props.get("complianceState", "")),
+        policy_definition_reference_id=str(props.get("policyDefinitionReferenceId") or ""),
+        policy_set_definition_id=str(props.get("policySetDefinitionId") or ""),
+        timestamp=str(props.get("timestamp") or ""),
+        raw=row,
+    )
+
+
+def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime | None = None) -> Estate:
+    subscriptions, tenant_id = resolve_subscriptions(clients, scope)
+    graph_scope = (
+        GraphScope(management_group=scope.management_group)
+        if scope.management_group and not scope.subscriptions
+        else GraphScope(subscriptions=tuple(s.subscription_id for s in subscriptions))
+    )
+    wanted_types = {t.lower() for t in needs.resource_types}
+    query_types = wanted_types | ({POLICY_STATE_TYPE} if needs.policy_states else set())
+    resources: list[Resource] = []
+    policy_states: list[PolicyState] = []
+    if subscriptions or graph_scope.management_group:
+        for table, table_types in group_by_table(query_types).items():
+            for row in query_rows(clients, graph_scope, build_query(table, table_types)):
+                row_type = str(row.get("type", "")).lower()
+                if row_type == POLICY_STATE_TYPE and needs.policy_states:
+                    policy_states.append(_policy_state(row))
+                if row_type in wanted_types or row_type != POLICY_STATE_TYPE:
+                    resources.append(Resource.from_arm(row))
+
+    states = _provider_states(clients, subscriptions, needs.providers)
+    with_providers = tuple(
+        Subscription(
+            subscription_id=s.subscription_id,
+            display_name=s.display_name,
+            state=s.state,
+            providers=states.get(s.subscription_id.lower(), {}),
+        )
+        for s in subscriptions
+    )
+    any_subscription = subscriptions[0].subscription_id if subscriptions else None
+    definitions = read_definitions(clients, needs.definitions, any_subscription) if needs.definitions else {}
+    return Estate(
+        now=now or datetime.now(UTC),
+        tenant_id=tenant_id,
+        subscriptions=with_providers,
+        resources=tuple(resources),
+        policy_states=tuple(policy_states),
+        definitions=definitions,
+    )

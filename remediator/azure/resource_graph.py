@@ -1,0 +1,141 @@
+"""Bulk reads through Azure Resource Graph: one query per table, paged, within the user quota.
+
+Every query has exactly one shape (the emulator implements this KQL subset, and Resource Graph
+answers it fast because it is a plain filter and projection)::
+
+    <table> | where type in~ ('t1', 't2') | project id, name, type, ...
+
+Rows come back as Resource Graph returns them (lowercase ``type``), untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+from .arm_errors import read_errors
+from .clients import ArmClients
+
+PROJECTION = (
+    "id, name, type, location, tags, identity, properties, kind, managedBy, sku, zones, "
+    "resourceGroup, subscriptionId, tenantId"
+)
+
+# Resource Graph tables by exact (lowercase) type; anything not listed lives in `resources`.
+_TABLE_BY_TYPE: Mapping[str, str] = {
+    "microsoft.resources/subscriptions": "resourcecontainers",
+    "microsoft.resources/subscriptions/resourcegroups": "resourcecontainers",
+    "microsoft.management/managementgroups": "resourcecontainers",
+    "microsoft.maintenance/configurationassignments": "maintenanceresources",
+    "microsoft.maintenance/applyupdates": "maintenanceresources",
+    "microsoft.authorization/policyassignments": "policyresources",
+    "microsoft.authorization/policydefinitions": "policyresources",
+    "microsoft.authorization/policysetdefinitions": "policyresources",
+    "microsoft.authorization/policyexemptions": "policyresources",
+    "microsoft.policyinsights/remediations": "policyresources",
+    "microsoft.policyinsights/policystates": "policyresources",
+    "microsoft.authorization/roleassignments": "authorizationresources",
+    "microsoft.authorization/roledefinitions": "authorizationresources",
+}
+# Patch results are child types of VMs and Arc machines (and their softwarepatches children).
+_TABLE_BY_SEGMENT: tuple[tuple[str, str], ...] = (
+    ("/patchassessmentresults", "patchassessmentresources"),
+    ("/patchinstallationresults", "patchinstallationresources"),
+)
+# Resource Graph accepts at most this many subscriptions in one request.
+MAX_SUBSCRIPTIONS_PER_QUERY = 1000
+_QUOTA_RESET = re.compile(r"^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$")
+
+
+def table_for(resource_type: str) -> str:
+    key = resource_type.lower()
+    if key in _TABLE_BY_TYPE:
+        return _TABLE_BY_TYPE[key]
+    for segment, table in _TABLE_BY_SEGMENT:
+        if segment in key:
+            return table
+    return "resources"
+
+
+def group_by_table(resource_types: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    tables: dict[str, set[str]] = {}
+    for resource_type in resource_types:
+        tables.setdefault(table_for(resource_type), set()).add(resource_type.lower())
+    return {table: tuple(sorted(types)) for table, types in sorted(tables.items())}
+
+
+def build_query(table: str, types: Sequence[str]) -> str:
+    quoted = ", ".join("'" + t.lower().replace("'", "") + "'" for t in types)
+    return f"{table} | where type in~ ({quoted}) | project {PROJECTION}"
+
+
+def quota_wait_seconds(headers: Mapping[str, str], max_wait: float) -> float:
+    """Seconds to wait before the next query: 0 unless the quota is spent.
+
+    ``x-ms-user-quota-resets-after`` is a .NET TimeSpan (``hh:mm:ss``, optionally ``d.hh:mm:ss``).
+    """
+    remaining = headers.get("x-ms-user-quota-remaining")
+    if remaining is None or not remaining.strip().lstrip("-").isdigit() or int(remaining) > 0:
+        return 0.0
+    match = _QUOTA_RESET.match((headers.get("x-ms-user-quota-resets-after") or "").strip())
+    if not match:
+        return min(1.0, max_wait)
+    days, hours, minutes, seconds = match.groups()
+    total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return min(total, max_wait)
+
+
+@dataclass(frozen=True)
+class GraphScope:
+    """Subscriptions or one management group; Resource Graph takes one or the other."""
+
+    subscriptions: tuple[str, ...] = ()
+    management_group: str | None = None
+
+    def requests(self) -> Iterator[dict[str, Any]]:
+        if self.management_group:
+            yield {"management_groups": [self.management_group]}
+            return
+        subs = list(self.subscriptions)
+        for start in range(0, len(subs), MAX_SUBSCRIPTIONS_PER_QUERY):
+            yield {"subscriptions": subs[start : start + MAX_SUBSCRIPTIONS_PER_QUERY]}
+
+
+def _page_with_headers(pipeline_response: Any, deserialized: Any, _headers: Any) -> tuple[Any, dict[str, str]]:
+    return deserialized, dict(pipeline_response.http_response.headers)
+
+
+def query_rows(clients: ArmClients, scope: GraphScope, query: str) -> list[dict[str, Any]]:
+    """All rows of ``query`` over ``scope``, following ``$skipToken`` and waiting out a spent quota."""
+    settings = clients.settings
+    graph = clients.resource_graph()
+    rows: list[dict[str, Any]] = []
+    for target in scope.requests():
+        skip_token: str | None = None
+        while True:
+            options = QueryRequestOptions(
+                top=settings.resource_graph_page_size, skip_token=skip_token, result_format="objectArray"
+            )
+            request = QueryRequest(query=query, options=options, **target)
+            with read_errors():
+                # cls= makes the SDK return (model, headers): the quota is only in the headers.
+                result: Any = graph.resources(request, cls=_page_with_headers)
+            page, headers = result
+            data = page.data or []
+            rows.extend(row for row in data if isinstance(row, dict))
+            skip_token = page.skip_token
+            wait = quota_wait_seconds(
+                {k.lower(): v for k, v in headers.items()}, settings.resource_graph_quota_max_wait
+            )
+            if wait > 0:
+                # Resource Graph answers 429 once the quota is spent; waiting for the announced
+                # reset avoids spending a retry (and the backoff after it) on a known refusal.
+                time.sleep(wait)
+            if not skip_token:
+                break
+    return rows
