@@ -9,6 +9,7 @@ would break the table renderer and can carry request headers.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,10 +26,28 @@ _SECRET_PATTERNS = (
 )
 
 
+# Secrets this process was handed (a client secret for a custom endpoint): masked in every message.
+_KNOWN_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+_DEFAULT_CREDENTIAL_HINT = (
+    "no usable credential; sign in with `az login`, or configure a managed identity, workload identity "
+    "federation, or AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET"
+)
+
+
+def register_secret(secret: str) -> None:
+    """Remember ``secret`` so that `redact` masks it wherever it shows up."""
+    if secret:
+        with _SECRETS_LOCK:
+            _KNOWN_SECRETS.add(secret)
+
+
 def redact(text: str, *secrets: str | None) -> str:
-    """``text`` on one line with tokens, secret assignments and the given secrets masked."""
+    """``text`` on one line with tokens, secret assignments and the given or known secrets masked."""
     out = " ".join(text.split())
-    for secret in secrets:
+    with _SECRETS_LOCK:
+        known = sorted(_KNOWN_SECRETS, key=len, reverse=True)
+    for secret in (*secrets, *known):
         if secret:
             out = out.replace(secret, "***")
     for pattern in _SECRET_PATTERNS:
@@ -64,6 +83,9 @@ def to_access_error(exc: BaseException, *secrets: str | None) -> AzureAccessErro
     first_line = text.splitlines()[0] if text else type(exc).__name__
     if isinstance(exc, HttpResponseError) and exc.error is not None and exc.error.code:
         first_line = f"{exc.error.code}: {exc.error.message or first_line}"
+    elif first_line.startswith("DefaultAzureCredential failed"):
+        # The chain's full report is a page long; its first line names no cause.
+        first_line = _DEFAULT_CREDENTIAL_HINT
     return AzureAccessError(f"Azure authentication failed: {redact(first_line, *secrets)}")
 
 

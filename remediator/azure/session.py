@@ -18,7 +18,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientSecretCredential, DefaultAzureCredential
 
 from ..errors import ConfigError
-from .arm_errors import to_access_error
+from .arm_errors import register_secret, to_access_error
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 
@@ -99,6 +99,8 @@ class ArmSession:
         self.target = target
         # Strings that must never appear in a message (a client secret we were handed).
         self.secrets = secrets
+        for secret in secrets:
+            register_secret(secret)
         self._credential = credential
         self._lock = threading.Lock()
         self._owns_credential = credential is None
