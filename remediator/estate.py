@@ -73,10 +73,10 @@ class Resource:
     name: str
     type: str
     location: str = ""
-    tags: Mapping[str, str] = EMPTY
-    properties: Mapping[str, Any] = EMPTY
-    identity: Mapping[str, Any] = EMPTY
-    raw: Mapping[str, Any] = EMPTY
+    tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    properties: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    identity: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @classmethod
     def from_arm(cls, obj: Mapping[str, Any]) -> Resource:
@@ -115,7 +115,7 @@ class Subscription:
     display_name: str = ""
     state: str = "Enabled"
     # Lowercased namespace -> registrationState, for the namespaces the inventory was asked for.
-    providers: Mapping[str, str] = EMPTY
+    providers: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
     def provider_state(self, namespace: str) -> str | None:
         return self.providers.get(namespace.lower())
@@ -130,7 +130,7 @@ class PolicyState:
     policy_definition_reference_id: str = ""
     policy_set_definition_id: str = ""
     timestamp: str = ""
-    raw: Mapping[str, Any] = EMPTY
+    raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class Estate:
     resources: tuple[Resource, ...] = ()
     policy_states: tuple[PolicyState, ...] = ()
     # Built-in definitions the inventory resolved (policy and role), by lowercase id.
-    definitions: Mapping[str, Mapping[str, Any]] = EMPTY
+    definitions: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)
     _by_id: dict[str, Resource] = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_type: dict[str, tuple[Resource, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_vm_id: dict[str, Resource] = field(default_factory=dict, init=False, repr=False, compare=False)

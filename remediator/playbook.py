@@ -45,7 +45,7 @@ class Context:
     """What a playbook's functions get: the estate, its own options, and whether fixing is on."""
 
     estate: Estate
-    options: Mapping[str, Any] = EMPTY
+    options: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     fix_enabled: bool = True
 
     def option(self, name: str, default: Any) -> Any:
