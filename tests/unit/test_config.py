@@ -17,7 +17,8 @@ def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
     cfg.write_text(
         f"scope: {{subscriptions: ['{SUB}']}}\n"
         "azure: {arm_endpoint: 'https://file.example'}\n"
-        "playbooks:\n  enabled: [arc-compute-provider]\n  powered-off-machines: {fix: true, options: {lead_minutes: 20}}\n"
+        "playbooks:\n  enabled: [arc-compute-provider]\n"
+        "  powered-off-machines: {fix: true, options: {lead_minutes: 20}}\n"
         "apply: {poll_seconds: 2}\n"
     )
     env = {"REMEDIATOR_ARM_ENDPOINT": "https://env.example", "REMEDIATOR_CA_BUNDLE": str(ca)}
