@@ -179,7 +179,10 @@ def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | 
     with open_target(settings, estate) as target:
         applied = _engine(settings, target.backend).apply(plan)
     _emit(applied, fmt, out, (), ())
-    return EXIT_FAILED if applied.failed else EXIT_CLEAN
+    if applied.failed:
+        return EXIT_FAILED
+    # A stale or skipped change is still to do: plan again against what the tenant holds now.
+    return EXIT_PENDING if any(o.status in ("stale", "skipped") for o in applied.outcomes) else EXIT_CLEAN
 
 
 @cli.command()
