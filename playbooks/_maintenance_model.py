@@ -1,0 +1,286 @@
+"""Shared by the maintenance playbooks: which machines each maintenance configuration schedules.
+
+Reads the `Estate` only. A machine is scheduled by a configuration through a static assignment
+(``<machine id>/providers/Microsoft.Maintenance/configurationAssignments/<name>``) or through a
+dynamic scope (an assignment at subscription or resource-group scope whose ``filter`` selects
+machines by resource type, resource group, OS type, location and tags).
+
+The dynamic-scope filter is evaluated here for the bot; the emulator has its own, independent
+evaluation on purpose, so the tests catch a wrong reading of the filter's semantics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from remediator import Estate, Resource
+from remediator.schedule import MaintenanceWindow, ScheduleError, Window, next_window, parse_window
+
+VM_TYPE = "microsoft.compute/virtualmachines"
+ARC_TYPE = "microsoft.hybridcompute/machines"
+MACHINE_TYPES = (VM_TYPE, ARC_TYPE)
+CONFIGURATION_TYPE = "microsoft.maintenance/maintenanceconfigurations"
+ASSIGNMENT_TYPE = "microsoft.maintenance/configurationassignments"
+APPLY_UPDATE_TYPE = "microsoft.maintenance/applyupdates"
+INSTALLATION_RESULT_TYPES = (
+    "microsoft.compute/virtualmachines/patchinstallationresults",
+    "microsoft.hybridcompute/machines/patchinstallationresults",
+)
+ASSIGNMENT_SEGMENT = "/providers/microsoft.maintenance/configurationassignments/"
+MAINTENANCE_RESOURCE_TYPES = frozenset(
+    {*MACHINE_TYPES, CONFIGURATION_TYPE, ASSIGNMENT_TYPE, APPLY_UPDATE_TYPE, *INSTALLATION_RESULT_TYPES}
+)
+COMPUTE_API_VERSION = "2024-07-01"
+
+
+def dig(obj: Any, *path: str) -> Any:
+    """``obj[p0][p1]...`` through mappings, None as soon as a step is missing."""
+    for step in path:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(step)
+    return obj
+
+
+def assignment_target(assignment_id: str) -> str:
+    """The scope an assignment id hangs under (a machine, a resource group, a subscription).
+
+    >>> assignment_target("/subscriptions/S/providers/Microsoft.Maintenance/configurationAssignments/a")
+    '/subscriptions/S'
+    """
+    lowered = assignment_id.lower()
+    cut = lowered.rfind(ASSIGNMENT_SEGMENT)
+    return assignment_id[:cut] if cut >= 0 else ""
+
+
+def is_group_or_subscription(scope: str) -> bool:
+    parts = [p for p in scope.split("/") if p]
+    return (len(parts) == 2 and parts[0].lower() == "subscriptions") or (
+        len(parts) == 4 and parts[0].lower() == "subscriptions" and parts[2].lower() == "resourcegroups"
+    )
+
+
+def location_key(location: str) -> str:
+    """ARM names a region both ``japaneast`` and ``Japan East``: compare without case or spaces."""
+    return location.replace(" ", "").lower()
+
+
+# --- machines --------------------------------------------------------------------------------
+
+
+def os_type(machine: Resource) -> str:
+    """``Windows``, ``Linux`` or "" for a VM or an Arc machine."""
+    props = machine.properties
+    raw = dig(props, "storageProfile", "osDisk", "osType") or props.get("osType") or props.get("osName")
+    if not raw:
+        if dig(props, "osProfile", "windowsConfiguration") is not None:
+            raw = "Windows"
+        elif dig(props, "osProfile", "linuxConfiguration") is not None:
+            raw = "Linux"
+    text = str(raw or "").lower()
+    return "Windows" if text.startswith("windows") else "Linux" if text.startswith("linux") else ""
+
+
+def power_state(machine: Resource) -> str:
+    """``running``, ``deallocated``, ``stopped``, ... for a VM; the agent status for an Arc machine."""
+    if machine.type_key == ARC_TYPE:
+        return str(machine.properties.get("status") or "").lower()
+    code = dig(machine.properties, "extended", "instanceView", "powerState", "code")
+    if not code:
+        statuses = dig(machine.properties, "instanceView", "statuses") or []
+        code = next((s.get("code") for s in statuses if str(s.get("code", "")).lower().startswith("powerstate/")), "")
+    return str(code or "").split("/")[-1].lower()
+
+
+def machines(estate: Estate) -> tuple[Resource, ...]:
+    return estate.of_type(*MACHINE_TYPES)
+
+
+# --- configurations and assignments -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Configuration:
+    resource: Resource
+    window: MaintenanceWindow | None
+    error: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.resource.id
+
+    @property
+    def scope(self) -> str:
+        return str(self.resource.properties.get("maintenanceScope") or "")
+
+    @property
+    def in_guest_patch(self) -> bool:
+        return self.scope.lower() == "inguestpatch"
+
+    def active(self, now: datetime) -> bool:
+        """An InGuestPatch schedule that can still open a window."""
+        return self.in_guest_patch and self.window is not None and not self.window.expired(now)
+
+    def next_window(self, now: datetime, horizon: timedelta) -> Window | None:
+        return next_window(self.window, now, horizon) if self.window else None
+
+
+def configurations(estate: Estate) -> dict[str, Configuration]:
+    out: dict[str, Configuration] = {}
+    for res in estate.of_type(CONFIGURATION_TYPE):
+        window_obj = res.properties.get("maintenanceWindow")
+        try:
+            window = parse_window(window_obj) if isinstance(window_obj, Mapping) else None
+            out[res.key] = Configuration(res, window)
+        except ScheduleError as exc:
+            out[res.key] = Configuration(res, None, str(exc))
+    return out
+
+
+@dataclass(frozen=True)
+class Assignment:
+    resource: Resource
+    configuration_id: str
+    target: str  # a machine id (static) or a subscription / resource group (dynamic scope)
+    filter: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.resource.id
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def dynamic(self) -> bool:
+        return is_group_or_subscription(self.target)
+
+
+def assignments(estate: Estate) -> tuple[Assignment, ...]:
+    out: list[Assignment] = []
+    for res in estate.of_type(ASSIGNMENT_TYPE):
+        target = str(res.properties.get("resourceId") or assignment_target(res.id))
+        config_id = str(res.properties.get("maintenanceConfigurationId") or "")
+        if config_id:
+            out.append(Assignment(res, config_id, target, res.properties.get("filter") or {}))
+    return tuple(out)
+
+
+def exclusion(scope: Assignment, machine: Resource) -> str:
+    """Why a dynamic scope does not select ``machine`` ("" when it does).
+
+    A filter field that is absent or empty does not narrow the scope; tag values are matched
+    exactly, and a tag listed with no values matches any value of that tag.
+    """
+    target = scope.target.rstrip("/").lower() + "/"
+    if not machine.key.startswith(target):
+        return f"the scope is {scope.target}"
+    flt = scope.filter
+    types = [str(t).lower() for t in flt.get("resourceTypes") or []] or list(MACHINE_TYPES)
+    if machine.type_key not in types:
+        return f"resourceTypes {flt.get('resourceTypes')} excludes {machine.type}"
+    groups = [str(g).lower() for g in flt.get("resourceGroups") or []]
+    if groups and machine.resource_group.lower() not in groups:
+        return f"resourceGroups {flt.get('resourceGroups')} excludes resource group {machine.resource_group}"
+    locations = [location_key(str(loc)) for loc in flt.get("locations") or []]
+    if locations and location_key(machine.location) not in locations:
+        return f"locations {flt.get('locations')} excludes {machine.location}"
+    os_types = [str(o).lower() for o in flt.get("osTypes") or []]
+    if os_types and os_type(machine).lower() not in os_types:
+        return f"osTypes {flt.get('osTypes')} excludes {os_type(machine) or 'an unknown OS'}"
+    return _tag_exclusion(dig(flt, "tagSettings") or {}, machine.tags)
+
+
+def _tag_exclusion(settings: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+    wanted: Mapping[str, Sequence[str]] = settings.get("tags") or {}
+    if not wanted:
+        return ""
+    lowered = {k.lower(): v for k, v in tags.items()}
+
+    def has(name: str, values: Sequence[str]) -> bool:
+        if name.lower() not in lowered:
+            return False
+        return not values or lowered[name.lower()] in values
+
+    hits = [has(name, values) for name, values in wanted.items()]
+    operator = str(settings.get("filterOperator") or "Any")
+    if operator.lower() == "all" and not all(hits):
+        return f"tagSettings (All) {dict(wanted)} excludes tags {dict(tags)}"
+    if operator.lower() != "all" and not any(hits):
+        return f"tagSettings (Any) {dict(wanted)} excludes tags {dict(tags)}"
+    return ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One machine under one configuration, and the assignment that puts it there."""
+
+    machine: Resource
+    configuration: Configuration
+    assignment: Assignment
+
+    def describe(self) -> str:
+        how = f"dynamic scope {self.assignment.name}" if self.assignment.dynamic else "assigned"
+        return f"{self.configuration.resource.name} ({how})"
+
+
+class MaintenanceView:
+    """The estate's schedules indexed for the playbooks: built once per detect."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self.now = estate.now
+        self.configurations = configurations(estate)
+        self.assignments = assignments(estate)
+        self.static_by_target: dict[str, list[Assignment]] = {}
+        self.dynamic: list[Assignment] = []
+        for assignment in self.assignments:
+            if assignment.dynamic:
+                self.dynamic.append(assignment)
+            else:
+                self.static_by_target.setdefault(assignment.target.lower(), []).append(assignment)
+
+    def configuration(self, configuration_id: str) -> Configuration | None:
+        return self.configurations.get(configuration_id.lower())
+
+    def attachments(self, machine: Resource) -> list[Attachment]:
+        """Every (configuration, assignment) that schedules ``machine``; unknown configurations skipped."""
+        found: list[Attachment] = []
+        candidates: Iterable[Assignment] = [
+            *self.static_by_target.get(machine.key, ()),
+            *(d for d in self.dynamic if not exclusion(d, machine)),
+        ]
+        for assignment in candidates:
+            config = self.configuration(assignment.configuration_id)
+            if config is not None:
+                found.append(Attachment(machine, config, assignment))
+        return found
+
+    def active_attachments(self, machine: Resource) -> list[Attachment]:
+        """Attachments to InGuestPatch configurations that have not expired, one per configuration."""
+        seen: set[str] = set()
+        out: list[Attachment] = []
+        for attachment in self.attachments(machine):
+            key = attachment.configuration.resource.key
+            if attachment.configuration.active(self.now) and key not in seen:
+                seen.add(key)
+                out.append(attachment)
+        return out
+
+    def scheduled_machines(self) -> Iterable[tuple[Resource, list[Attachment]]]:
+        for machine in machines(self.estate):
+            attached = self.active_attachments(machine)
+            if attached:
+                yield machine, attached
+
+
+def horizon(options: Mapping[str, Any]) -> timedelta:
+    return timedelta(hours=float(options.get("horizon_hours", 24)))
+
+
+def assignment_id_for(machine_id: str, name: str) -> str:
+    return f"{machine_id}/providers/Microsoft.Maintenance/configurationAssignments/{name}"
