@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..model import Plan
+from .html import render_html
 from .jsonfmt import render_json
 from .junit import render_junit
 from .markdown import render_markdown
@@ -17,6 +18,7 @@ RENDERERS: dict[str, Renderer] = {
     "json": render_json,
     "markdown": render_markdown,
     "junit": render_junit,
+    "html": render_html,
 }
 
 

@@ -23,8 +23,8 @@ def render_junit(plan: Plan, errors: tuple[str, ...] = (), notes: tuple[str, ...
         failure = ET.SubElement(case, "failure", message=f.title, type=f.severity)
         failure.text = f"{f.detail}\n{f.doc}"
     for e in errors:
-        failures += 1
         case = ET.SubElement(suite, "testcase", classname="remediator", name="error")
         ET.SubElement(case, "error", message=e)
     suite.set("failures", str(failures))
+    suite.set("errors", str(len(errors)))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
