@@ -12,15 +12,19 @@ import os
 import threading
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import ClientSecretCredential, DefaultAzureCredential
+from azure.identity import AzureAuthorityHosts, ClientSecretCredential, DefaultAzureCredential
 
 from ..errors import ConfigError
 from .arm_errors import register_secret, to_access_error
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
+MICROSOFT_AUTHORITY_HOSTS = frozenset(
+    {AzureAuthorityHosts.AZURE_PUBLIC_CLOUD, AzureAuthorityHosts.AZURE_CHINA, AzureAuthorityHosts.AZURE_GOVERNMENT}
+)
 
 
 @dataclass(frozen=True)
@@ -63,16 +67,25 @@ class EmulatorEndpoint(Protocol):
 def default_credential(ca_bundle: str | None = None) -> TokenCredential:
     """``DefaultAzureCredential`` (CLI login, managed identity, workload identity, environment).
 
-    ``AZURE_AUTHORITY_HOST`` picks the sovereign cloud's login endpoint; the CA bundle is passed
-    to the credentials that make HTTP requests themselves.
+    ``AZURE_AUTHORITY_HOST`` picks the login endpoint of a sovereign cloud or a private authority;
+    instance discovery (a call to Microsoft's public cloud) is only meaningful for Microsoft's own
+    authorities, so it is turned off for any other. The CA bundle is passed to the credentials
+    that make HTTP requests themselves.
     """
     authority = os.environ.get("AZURE_AUTHORITY_HOST") or None
+    kwargs: dict[str, object] = {"authority": authority}
+    if ca_bundle:
+        kwargs["connection_verify"] = ca_bundle
+    if authority and _authority_host(authority) not in MICROSOFT_AUTHORITY_HOSTS:
+        kwargs["disable_instance_discovery"] = True
     try:
-        if ca_bundle:
-            return DefaultAzureCredential(authority=authority, connection_verify=ca_bundle)
-        return DefaultAzureCredential(authority=authority)
+        return DefaultAzureCredential(**kwargs)
     except (ValueError, ClientAuthenticationError) as exc:
         raise to_access_error(exc) from None
+
+
+def _authority_host(authority: str) -> str:
+    return urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""
 
 
 def endpoint_credential(ep: EmulatorEndpoint) -> TokenCredential:
