@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import requests
+from azure.core.pipeline.transport import RequestsTransport
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.maintenance import MaintenanceManagementClient
 from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
@@ -22,6 +24,8 @@ from azure.mgmt.resource.policy import PolicyClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from .retry import pipeline_policies
 from .session import ArmSession
@@ -44,19 +48,40 @@ class ArmClients:
         self.settings = settings or ApplySettings()
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._http: requests.Session | None = None
+
+    def _http_session(self) -> requests.Session:
+        """One connection pool for every client: hundreds of subscriptions, not hundreds of TLS handshakes."""
+        if self._http is None:
+            http = requests.Session()
+            # Same as azure-core's own session: urllib3 never retries (RetryPolicy does), and the
+            # pool is big enough for the inventory's thread pool.
+            adapter = HTTPAdapter(
+                max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+                pool_maxsize=max(10, 2 * self.settings.read_concurrency),
+            )
+            http.mount("https://", adapter)
+            self._http = http
+        return self._http
 
     def _common(self) -> dict[str, Any]:
         target = self.session.target
         credential = self.session.credential
+        # A transport per client over the shared session; closing a client leaves the session open.
+        transport = RequestsTransport(
+            session=self._http_session(),
+            session_owner=False,
+            connection_verify=target.connection_verify,
+            connection_timeout=self.settings.http_timeout,
+            read_timeout=self.settings.http_timeout,
+        )
         return {
             "credential": credential,
             "base_url": target.endpoint,
             "credential_scopes": [target.credential_scope],
-            "connection_verify": target.connection_verify,
+            "transport": transport,
             "policies": pipeline_policies(credential, target.credential_scope, self.settings, USER_AGENT),
             "polling_interval": self.settings.lro_poll_interval,
-            "connection_timeout": self.settings.http_timeout,
-            "read_timeout": self.settings.http_timeout,
         }
 
     def _get(self, kind: str, key: str, build: Callable[[dict[str, Any]], C]) -> C:
@@ -120,5 +145,8 @@ class ArmClients:
         with self._lock:
             clients = list(self._clients.values())
             self._clients.clear()
+            http, self._http = self._http, None
         for client in clients:
             client.close()
+        if http is not None:
+            http.close()

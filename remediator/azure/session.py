@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AzureAuthorityHosts, ClientSecretCredential, DefaultAzureCredential
 
@@ -100,6 +101,45 @@ def endpoint_credential(ep: EmulatorEndpoint) -> TokenCredential:
     )
 
 
+class CachingCredential:
+    """One token per scope for every client of a session, refreshed shortly before it expires.
+
+    Each SDK client's auth policy keeps its own token, so N clients would ask the credential N
+    times; ``AzureCliCredential`` runs ``az`` for every ask and holds no cache of its own.
+    Requests that carry claims (a CAE challenge) or another tenant go straight to the credential.
+    """
+
+    def __init__(self, inner: TokenCredential, refresh_margin_seconds: float = 300.0) -> None:
+        self.inner = inner
+        self._margin = refresh_margin_seconds
+        self._tokens: dict[tuple[tuple[str, ...], bool], AccessToken] = {}
+        self._lock = threading.Lock()
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        if claims or tenant_id:
+            return self.inner.get_token(*scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs)
+        key = (scopes, enable_cae)
+        # Held while fetching: concurrent clients wait for one token instead of each fetching one.
+        with self._lock:
+            token = self._tokens.get(key)
+            if token is None or token.expires_on - self._margin <= time.time():
+                token = self.inner.get_token(*scopes, enable_cae=enable_cae, **kwargs)
+                self._tokens[key] = token
+            return token
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()
+
+
 class ArmSession:
     """An `ArmTarget` plus the credential used for it; owns the credential's lifetime."""
 
@@ -117,6 +157,7 @@ class ArmSession:
         self._credential = credential
         self._lock = threading.Lock()
         self._owns_credential = credential is None
+        self._shared: CachingCredential | None = None
 
     @classmethod
     def create(
@@ -138,7 +179,9 @@ class ArmSession:
         with self._lock:
             if self._credential is None:
                 self._credential = default_credential(self.target.ca_bundle)
-            return self._credential
+            if self._shared is None:
+                self._shared = CachingCredential(self._credential)
+            return self._shared
 
     def check_access(self) -> None:
         """Get one token now, so a missing login fails before any inventory work starts."""
