@@ -14,11 +14,7 @@ from ..errors import UsageError
 from ..estate import parse_resource_id
 from .arm_errors import read_errors
 from .clients import ArmClients
-
-
-def raw_body(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
-    """``cls=`` hook for SDK operations: return the response JSON instead of the model."""
-    return pipeline_response.http_response.json()
+from .sdk_values import raw_body
 
 
 def _management_group_of(definition_id: str) -> str | None:

@@ -22,6 +22,7 @@ from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
 from .resource_graph import GraphScope, build_query, group_by_table, query_rows
+from .sdk_values import enum_text
 
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 POLICY_STATE_TYPE = "microsoft.policyinsights/policystates"
@@ -39,7 +40,7 @@ def _visible_subscriptions(clients: ArmClients) -> tuple[dict[str, Subscription]
                 found[sub_id.lower()] = Subscription(
                     subscription_id=sub_id,
                     display_name=str(sub.display_name or ""),
-                    state=str(sub.state or "Enabled"),
+                    state=enum_text(sub.state) or "Enabled",
                 )
     return found, tenant_id
 
@@ -87,7 +88,7 @@ def _provider_states(
         sub_id, ns = pair
         with read_errors():
             provider = clients.resources(sub_id).providers.get(ns)
-        return sub_id.lower(), ns.lower(), str(provider.registration_state or "")
+        return sub_id.lower(), ns.lower(), enum_text(provider.registration_state)
 
     states: dict[str, dict[str, str]] = {}
     with ThreadPoolExecutor(max_workers=max(1, clients.settings.read_concurrency)) as pool:

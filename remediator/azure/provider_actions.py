@@ -16,6 +16,7 @@ from ..model import Change
 from .actions import Action, register_action
 from .arm_errors import arm_errors
 from .retry import PROVIDER_REGISTERING, PollTimeout, poll_until
+from .sdk_values import enum_text
 
 if TYPE_CHECKING:
     from .clients import ArmClients
@@ -39,7 +40,7 @@ def provider_target(change: Change) -> tuple[str, str]:
 def provider_state(clients: ArmClients, subscription_id: str, namespace: str) -> str:
     with arm_errors():
         provider = clients.resources(subscription_id).providers.get(namespace)
-    return str(provider.registration_state or "")
+    return enum_text(provider.registration_state)
 
 
 def _read(clients: ArmClients, change: Change) -> Mapping[str, Any]:
@@ -55,7 +56,7 @@ def _execute(clients: ArmClients, change: Change) -> str:
     registered_now = state != REGISTERING
     if registered_now:
         with arm_errors():
-            state = str(clients.resources(subscription).providers.register(namespace).registration_state or "")
+            state = enum_text(clients.resources(subscription).providers.register(namespace).registration_state)
     settings = clients.settings
     try:
         if state != REGISTERED:
