@@ -1,1 +1,141 @@
-"""Placeholder: this playbook is being written."""
+"""policy-remediation: remediation tasks for the machines Update Manager policies missed.
+
+troubleshoot.md, "Periodic assessment isn't set correctly" and "Prerequisite for scheduled
+patching isn't set correctly": specialized, generalized, migrated and restored VMs are created
+by paths the modify / deployIfNotExists policies do not act on, and stay non-compliant until a
+remediation task runs. One finding per machine (why it was missed, which assignment and
+definition reference it fails); the changes are remediation tasks grouped per (assignment,
+definition reference, scope), at most 100 machines each when filtered by resource id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from remediator import Change, Context, Finding, Needs, Playbook, register
+
+from ._policy_model import (
+    ARC_MACHINE,
+    AUM_BUILTIN_IDS,
+    MANAGEMENT_GROUP,
+    POLICY_ASSIGNMENT,
+    POLICY_DEFINITION,
+    POLICY_SET_DEFINITION,
+    REMEDIATION,
+    USER_ASSIGNED_IDENTITY,
+    VIRTUAL_MACHINE,
+)
+from ._policy_remediation_plan import Target, group_tasks, remediable_targets, task_change
+
+PLAYBOOK_ID = "policy-remediation"
+DOC = "troubleshoot.md#periodic-assessment-isnt-set-correctly"
+DOC_SCHEDULING = "troubleshoot.md#prerequisite-for-scheduled-patching-isnt-set-correctly"
+
+OPTIONS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "custom_definitions": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
+        "resource_discovery_mode": {"enum": ["ExistingNonCompliant", "ReEvaluateCompliance"]},
+        "filter": {"enum": ["resourceIds", "locations"]},
+        "task_scope": {"enum": ["assignment", "subscription", "resource_group"]},
+        "max_resources_per_task": {"type": "integer", "minimum": 1, "maximum": 100},
+        "resource_count": {"type": "integer", "minimum": 1, "maximum": 50000},
+        "parallel_deployments": {"type": "integer", "minimum": 1, "maximum": 30},
+        "failure_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "trigger_evaluation": {"type": "boolean"},
+        "api_version": {"type": "string"},
+    },
+}
+
+
+def _finding(target: Target, leader_data: dict[str, object] | None) -> Finding:
+    machine = target.machine
+    reference = f", definition reference '{target.reference_id}'" if target.reference_id else ""
+    if target.blocked:
+        fixable, tail = False, f"No remediation task can run: {target.blocked}."
+    elif target.running:
+        fixable, tail = True, f"Remediation task {target.running} is still running for this assignment; no new task."
+    else:
+        fixable, tail = True, "A remediation task brings it into compliance."
+    detail = (
+        f"Policy missed it because it {'; '.join(target.reasons)}. It fails assignment "
+        f"'{target.assignment.display_name}' ({target.assignment.id}){reference}, definition "
+        f"'{target.definition_name}' ({target.effect}). {tail}"
+    )
+    data: dict[str, object] = {
+        "assignment_id": target.assignment.id,
+        "reference_id": target.reference_id,
+        "definition_id": target.definition_id,
+        "effect": target.effect,
+        "reasons": list(target.reasons),
+        "task_scope": target.task_scope,
+    }
+    if target.running:
+        data["running_task"] = target.running
+    if leader_data:
+        data.update(leader_data)
+    return Finding(
+        playbook=PLAYBOOK_ID,
+        resource_id=machine.id,
+        severity="medium",
+        title=f"{machine.name} is non-compliant with '{target.definition_name}' and was never remediated",
+        detail=detail,
+        doc=DOC_SCHEDULING if target.effect == "deployifnotexists" else DOC,
+        fixable=fixable,
+        key=f"{target.assignment.id.lower()}|{target.reference_id.lower()}",
+        data=data,
+    )
+
+
+def detect(ctx: Context) -> Iterable[Finding]:
+    targets = remediable_targets(ctx)
+    leaders = group_tasks(ctx, targets)
+    for target in targets:
+        yield _finding(target, leaders.get((target.machine.key, target.key)))
+
+
+def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
+    task = finding.data.get("task")
+    if not isinstance(task, dict) or not finding.fixable:
+        return ()
+    return (task_change(finding, task),)
+
+
+PLAYBOOK = register(
+    Playbook(
+        id=PLAYBOOK_ID,
+        title="Remediation tasks for machines an Update Manager policy missed",
+        doc=DOC,
+        severity="medium",
+        detect=detect,
+        plan=plan,
+        needs=Needs(
+            resource_types=frozenset(
+                {
+                    VIRTUAL_MACHINE,
+                    ARC_MACHINE,
+                    POLICY_ASSIGNMENT,
+                    POLICY_DEFINITION,
+                    POLICY_SET_DEFINITION,
+                    REMEDIATION,
+                    USER_ASSIGNED_IDENTITY,
+                    MANAGEMENT_GROUP,
+                    "microsoft.compute/galleries/images",
+                }
+            ),
+            policy_states=True,
+            definitions=AUM_BUILTIN_IDS,
+        ),
+        permissions=(
+            "Microsoft.PolicyInsights/remediations/write",
+            "Microsoft.PolicyInsights/remediations/read",
+            "Microsoft.PolicyInsights/remediations/listDeployments/read",
+            "Microsoft.PolicyInsights/policyStates/triggerEvaluation/action",
+        ),
+        read_permissions=("Microsoft.PolicyInsights/policyStates/queryResults/read",),
+        fix_default=True,
+        phase=40,
+        options_schema=OPTIONS_SCHEMA,
+    )
+)

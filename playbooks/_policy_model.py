@@ -1,0 +1,274 @@
+"""Policy assignments, definitions and effects, as the two policy playbooks need them.
+
+Shared by ``policy_remediation`` and ``policy_identity_roles``. Everything here is pure: it reads
+the `Estate` (assignments, custom definitions and set definitions as resources; built-in
+definitions in ``Estate.definitions``) and never does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from remediator import Estate, Resource
+
+POLICY_ASSIGNMENT = "microsoft.authorization/policyassignments"
+POLICY_DEFINITION = "microsoft.authorization/policydefinitions"
+POLICY_SET_DEFINITION = "microsoft.authorization/policysetdefinitions"
+REMEDIATION = "microsoft.policyinsights/remediations"
+USER_ASSIGNED_IDENTITY = "microsoft.managedidentity/userassignedidentities"
+ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
+MANAGEMENT_GROUP = "microsoft.management/managementgroups"
+VIRTUAL_MACHINE = "microsoft.compute/virtualmachines"
+ARC_MACHINE = "microsoft.hybridcompute/machines"
+
+_BUILTIN_POLICY = "/providers/Microsoft.Authorization/policyDefinitions/"
+
+# The Azure Update Manager built-ins (azure/policy-definitions), by definition name.
+AUM_BUILTINS: Mapping[str, str] = {
+    "59efceea-0c96-497e-a4a1-4eb2290dac15": "Configure periodic checking for missing system updates on "
+    "azure virtual machines",
+    "bfea026e-043f-4ff4-9d1b-bf301ca7ff46": "Configure periodic checking for missing system updates on "
+    "azure Arc-enabled servers",
+    "9905ca54-1471-49c6-8291-7582c04cd4d4": "Set prerequisite for Scheduling recurring updates on Azure "
+    "virtual machines",
+    "ba0df93e-e4ac-479a-aac2-134bbae39a1a": "Schedule recurring updates using Azure Update Manager",
+    "bd876905-5b84-4f73-ab2d-2e7a7c4568d9": "Machines should be configured to periodically check for "
+    "missing system updates",
+}
+AUM_BUILTIN_IDS: frozenset[str] = frozenset(_BUILTIN_POLICY + name for name in AUM_BUILTINS)
+
+# Only these effects have something for a remediation task to deploy or modify.
+REMEDIABLE_EFFECTS = frozenset({"deployifnotexists", "modify"})
+RUNNING_STATES = frozenset({"accepted", "evaluating", "running"})
+
+_PARAMETER_EXPR = re.compile(r"^\[\s*parameters\(\s*'([^']+)'\s*\)\s*\]$", re.IGNORECASE)
+
+
+def last_segment(resource_id: str) -> str:
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def properties_of(obj: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """ARM objects keep their fields under ``properties``; a bare definition body is accepted too."""
+    if not obj:
+        return {}
+    props = obj.get("properties")
+    return props if isinstance(props, Mapping) else obj
+
+
+def assignment_scope(assignment_id: str) -> str:
+    """The scope an assignment id sits at (``/subscriptions/S``, an MG id, a resource group)."""
+    marker = "/providers/microsoft.authorization/policyassignments/"
+    index = assignment_id.lower().find(marker)
+    return assignment_id[:index] if index >= 0 else ""
+
+
+def is_aum_definition(definition_id: str, custom_ids: Iterable[str] = ()) -> bool:
+    lowered = definition_id.lower()
+    return lowered in {i.lower() for i in AUM_BUILTIN_IDS} or lowered in {c.lower() for c in custom_ids}
+
+
+def lookup_definition(estate: Estate, definition_id: str) -> Mapping[str, Any] | None:
+    """A policy (set) definition by id: built-ins from ``Estate.definitions``, custom ones as resources."""
+    found = estate.definitions.get(definition_id.lower())
+    if found is not None:
+        return found
+    resource = estate.get(definition_id)
+    if resource is not None:
+        return resource.raw or {"id": resource.id, "properties": dict(resource.properties)}
+    return None
+
+
+def resolve_parameter(value: Any, parameters: Mapping[str, Any], declared: Mapping[str, Any]) -> Any:
+    """Resolve ``[parameters('x')]`` against assignment values, then the declared default.
+
+    ``parameters`` holds ``{"x": {"value": ...}}`` (the assignment's shape); ``declared`` the
+    definition's ``parameters`` block. Anything that is not a parameter reference is returned as is.
+    """
+    if not isinstance(value, str):
+        return value
+    match = _PARAMETER_EXPR.match(value.strip())
+    if not match:
+        return value
+    name = match.group(1).lower()
+    for key, given in parameters.items():
+        if key.lower() == name and isinstance(given, Mapping) and "value" in given:
+            return given["value"]
+    for key, spec in declared.items():
+        if key.lower() == name and isinstance(spec, Mapping):
+            return spec.get("defaultValue")
+    return None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One policy definition as an assignment applies it (directly, or as one initiative member)."""
+
+    definition_id: str
+    reference_id: str  # "" for a direct assignment
+    definition: Mapping[str, Any] | None
+    # The parameters the definition receives, resolved to ``{"name": {"value": ...}}``.
+    parameters: Mapping[str, Any]
+
+    @property
+    def rule_then(self) -> Mapping[str, Any]:
+        rule = properties_of(self.definition).get("policyRule") or {}
+        then = rule.get("then") if isinstance(rule, Mapping) else None
+        return then if isinstance(then, Mapping) else {}
+
+    @property
+    def declared_parameters(self) -> Mapping[str, Any]:
+        declared = properties_of(self.definition).get("parameters")
+        return declared if isinstance(declared, Mapping) else {}
+
+    @property
+    def effect(self) -> str:
+        """The effect, lowercased, with a parameterised effect resolved; "" when unknown."""
+        raw = resolve_parameter(self.rule_then.get("effect"), self.parameters, self.declared_parameters)
+        return str(raw).lower() if raw else ""
+
+    @property
+    def remediable(self) -> bool:
+        return self.effect in REMEDIABLE_EFFECTS
+
+    @property
+    def role_definition_ids(self) -> tuple[str, ...]:
+        details = self.rule_then.get("details")
+        roles = details.get("roleDefinitionIds") if isinstance(details, Mapping) else None
+        return tuple(str(r) for r in roles) if isinstance(roles, list) else ()
+
+    def parameter_value(self, name: str) -> Any:
+        return resolve_parameter(f"[parameters('{name}')]", self.parameters, self.declared_parameters)
+
+    def linked_parameter_ids(self) -> tuple[str, ...]:
+        """Resource ids passed in parameters marked ``assignPermissions`` (the portal grants roles there)."""
+        out: list[str] = []
+        for name, spec in self.declared_parameters.items():
+            meta = spec.get("metadata") if isinstance(spec, Mapping) else None
+            if isinstance(meta, Mapping) and meta.get("assignPermissions") is True:
+                value = self.parameter_value(name)
+                if isinstance(value, str) and value.startswith("/"):
+                    out.append(value)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    resource: Resource
+
+    @property
+    def id(self) -> str:
+        return self.resource.id
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def scope(self) -> str:
+        given = self.resource.properties.get("scope")
+        return str(given) if isinstance(given, str) and given else assignment_scope(self.id)
+
+    @property
+    def display_name(self) -> str:
+        return str(self.resource.properties.get("displayName") or self.name)
+
+    @property
+    def definition_id(self) -> str:
+        return str(self.resource.properties.get("policyDefinitionId") or "")
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        params = self.resource.properties.get("parameters")
+        return params if isinstance(params, Mapping) else {}
+
+    @property
+    def is_initiative(self) -> bool:
+        return "/policysetdefinitions/" in self.definition_id.lower()
+
+    @property
+    def enforced(self) -> bool:
+        return str(self.resource.properties.get("enforcementMode") or "Default").lower() != "donotenforce"
+
+    def members(self, estate: Estate) -> Iterator[Member]:
+        definition = lookup_definition(estate, self.definition_id)
+        if not self.is_initiative:
+            yield Member(self.definition_id, "", definition, self.parameters)
+            return
+        set_props = properties_of(definition)
+        declared = set_props.get("parameters") if isinstance(set_props.get("parameters"), Mapping) else {}
+        for ref in set_props.get("policyDefinitions") or ():
+            if not isinstance(ref, Mapping):
+                continue
+            member_id = str(ref.get("policyDefinitionId") or "")
+            passed = ref.get("parameters") if isinstance(ref.get("parameters"), Mapping) else {}
+            resolved = {
+                name: {"value": resolve_parameter(spec.get("value"), self.parameters, declared or {})}
+                for name, spec in (passed or {}).items()
+                if isinstance(spec, Mapping)
+            }
+            yield Member(
+                member_id,
+                str(ref.get("policyDefinitionReferenceId") or ""),
+                lookup_definition(estate, member_id),
+                resolved,
+            )
+
+    def member(self, estate: Estate, definition_id: str, reference_id: str) -> Member | None:
+        for member in self.members(estate):
+            if reference_id and member.reference_id.lower() == reference_id.lower():
+                return member
+            if not reference_id and member.definition_id.lower() == definition_id.lower():
+                return member
+        return None
+
+
+def assignments(estate: Estate) -> tuple[Assignment, ...]:
+    return tuple(Assignment(r) for r in sorted(estate.of_type(POLICY_ASSIGNMENT), key=lambda r: r.key))
+
+
+def identity_principals(estate: Estate, assignment: Assignment) -> tuple[tuple[str, str], ...]:
+    """``(principalId, what)`` pairs of the assignment's identity; ``principalId`` "" if unknown.
+
+    ``what`` names the identity for messages: "system-assigned identity" or the user-assigned
+    identity's resource id.
+    """
+    identity = assignment.resource.identity or {}
+    kind = str(identity.get("type") or "None").lower()
+    out: list[tuple[str, str]] = []
+    if "systemassigned" in kind:
+        out.append((str(identity.get("principalId") or ""), "system-assigned identity"))
+    if "userassigned" in kind:
+        users = identity.get("userAssignedIdentities")
+        for uai_id, detail in users.items() if isinstance(users, Mapping) else ():
+            principal = detail.get("principalId") if isinstance(detail, Mapping) else None
+            resource = estate.get(uai_id)
+            if resource is not None and resource.properties.get("principalId"):
+                principal = resource.properties.get("principalId")
+            elif resource is None and _read_subscription(estate, str(uai_id)):
+                # The inventory read that subscription and the identity is not there: it was deleted.
+                principal = ""
+            out.append((str(principal or ""), str(uai_id)))
+    return tuple(out)
+
+
+def _read_subscription(estate: Estate, resource_id: str) -> bool:
+    parts = resource_id.split("/")
+    return len(parts) > 2 and parts[1].lower() == "subscriptions" and estate.subscription(parts[2]) is not None
+
+
+def running_remediations(estate: Estate, assignment_id: str, reference_id: str) -> tuple[Resource, ...]:
+    """Remediation tasks for this assignment and reference that are still Accepted/Evaluating/Running."""
+    out = []
+    for remediation in estate.of_type(REMEDIATION):
+        props = remediation.properties
+        if str(props.get("policyAssignmentId") or "").lower() != assignment_id.lower():
+            continue
+        if str(props.get("policyDefinitionReferenceId") or "").lower() != reference_id.lower():
+            continue
+        if str(props.get("provisioningState") or "").lower() in RUNNING_STATES:
+            out.append(remediation)
+    return tuple(sorted(out, key=lambda r: r.key))

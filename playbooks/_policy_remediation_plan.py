@@ -1,0 +1,235 @@
+"""Which machines need a remediation task, and how the tasks are grouped (policy-remediation).
+
+Tasks are grouped per (assignment, definition reference id, task scope). With the
+``resourceIds`` filter a task names at most 100 machines (ARM's limit), so a large group becomes
+several tasks; with the ``locations`` filter one task per group covers the machines' regions.
+Task names are deterministic (a hash of what the task covers) so a re-plan of the same estate
+proposes the same names; a name already taken by an older task gets a numeric suffix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from remediator import Change, Context, Finding, Resource
+
+from ._policy_model import (
+    ARC_MACHINE,
+    VIRTUAL_MACHINE,
+    Assignment,
+    Member,
+    identity_principals,
+    is_aum_definition,
+    last_segment,
+    lookup_definition,
+    properties_of,
+    running_remediations,
+)
+from ._policy_rbac import level_rank, scope_at_level, scope_level
+from ._policy_targets import missed_reasons
+
+REMEDIATIONS_SEGMENT = "/providers/Microsoft.PolicyInsights/remediations/"
+MAX_RESOURCE_IDS = 100
+DEFAULT_API_VERSION = "2021-10-01"
+DEFAULT_RESOURCE_COUNT = 500
+DEFAULT_PARALLEL_DEPLOYMENTS = 10
+# Roles before remediations: policy-identity-roles' grants use a lower order.
+REMEDIATION_ORDER = 60
+
+
+@dataclass(frozen=True)
+class Target:
+    machine: Resource
+    assignment: Assignment
+    member: Member
+    reasons: tuple[str, ...]
+    task_scope: str
+    blocked: str  # why no task can run ("" when one can)
+    running: str  # id of a task still running for this assignment and reference ("" when none)
+
+    @property
+    def reference_id(self) -> str:
+        return self.member.reference_id
+
+    @property
+    def definition_id(self) -> str:
+        return self.member.definition_id
+
+    @property
+    def effect(self) -> str:
+        return self.member.effect
+
+    @property
+    def definition_name(self) -> str:
+        name = properties_of(self.member.definition).get("displayName")
+        return str(name) if name else last_segment(self.definition_id)
+
+    @property
+    def key(self) -> str:
+        return f"{self.assignment.id.lower()}|{self.reference_id.lower()}"
+
+
+def _task_scope(option: str, assignment: Assignment, machine: Resource) -> str:
+    """Where the task goes: the assignment's scope, or narrower (never broader) as configured."""
+    if option == "assignment":
+        return assignment.scope
+    wanted = "resource_group" if option == "resource_group" else "subscription"
+    if level_rank(scope_level(assignment.scope)) <= level_rank(wanted):
+        return assignment.scope
+    return scope_at_level(machine.id, wanted)
+
+
+def _blocked(ctx: Context, assignment: Assignment) -> str:
+    principals = identity_principals(ctx.estate, assignment)
+    if not principals:
+        return "the assignment has no managed identity (see policy-identity-roles)"
+    if all(not principal for principal, _ in principals):
+        return f"the assignment's identity ({principals[0][1]}) no longer exists (see policy-identity-roles)"
+    return ""
+
+
+def remediable_targets(ctx: Context) -> list[Target]:
+    """One target per (machine, assignment, reference) that a remediation task could fix."""
+    estate = ctx.estate
+    custom = [str(c) for c in ctx.option("custom_definitions", ())]
+    scope_option = str(ctx.option("task_scope", "subscription"))
+    seen: set[tuple[str, str]] = set()
+    out: list[Target] = []
+    states = sorted(
+        estate.policy_states,
+        key=lambda s: (s.resource_id.lower(), s.policy_assignment_id.lower(), s.policy_definition_reference_id),
+    )
+    for state in states:
+        if state.compliance_state.lower() != "noncompliant":
+            continue
+        if not is_aum_definition(state.policy_definition_id, custom):
+            continue
+        machine = estate.get(state.resource_id)
+        assignment_resource = estate.get(state.policy_assignment_id)
+        if machine is None or assignment_resource is None:
+            continue
+        if machine.type_key not in (VIRTUAL_MACHINE, ARC_MACHINE):
+            continue
+        assignment = Assignment(assignment_resource)
+        member = assignment.member(estate, state.policy_definition_id, state.policy_definition_reference_id)
+        if member is None:
+            member = Member(
+                state.policy_definition_id,
+                state.policy_definition_reference_id,
+                lookup_definition(estate, state.policy_definition_id),
+                assignment.parameters if not assignment.is_initiative else {},
+            )
+        # Audit-only or disabled assignments (and unknown definitions) are never remediated.
+        if not member.remediable:
+            continue
+        key = (machine.key, f"{assignment.id.lower()}|{member.reference_id.lower()}")
+        if key in seen:
+            continue
+        seen.add(key)
+        running = running_remediations(estate, assignment.id, member.reference_id)
+        out.append(
+            Target(
+                machine=machine,
+                assignment=assignment,
+                member=member,
+                reasons=missed_reasons(estate, machine),
+                task_scope=_task_scope(scope_option, assignment, machine),
+                blocked=_blocked(ctx, assignment),
+                running=running[0].id if running else "",
+            )
+        )
+    return out
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _free_name(ctx: Context, scope: str, base: str) -> str:
+    name, n = base, 1
+    while ctx.estate.get(scope + REMEDIATIONS_SEGMENT + name) is not None:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list[str]]) -> dict[str, Any]:
+    first = group[0]
+    mode = str(ctx.option("resource_discovery_mode", "ExistingNonCompliant"))
+    props: dict[str, Any] = {"policyAssignmentId": first.assignment.id, "resourceDiscoveryMode": mode}
+    if first.reference_id:
+        props["policyDefinitionReferenceId"] = first.reference_id
+    props["filters"] = filters
+    props["resourceCount"] = int(ctx.option("resource_count", DEFAULT_RESOURCE_COUNT))
+    props["parallelDeployments"] = int(ctx.option("parallel_deployments", DEFAULT_PARALLEL_DEPLOYMENTS))
+    threshold = ctx.option("failure_threshold", None)
+    if threshold is not None:
+        props["failureThreshold"] = {"percentage": float(threshold)}
+    name = _free_name(ctx, scope, "aum-" + _hash(first.key, scope.lower(), filters))
+    return {
+        "scope": scope,
+        "name": name,
+        "remediation_id": scope + REMEDIATIONS_SEGMENT + name,
+        "body": {"properties": props},
+        "resource_ids": [t.machine.id for t in group],
+        "api_version": str(ctx.option("api_version", DEFAULT_API_VERSION)),
+        "trigger_evaluation": bool(ctx.option("trigger_evaluation", False)),
+    }
+
+
+def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The task each group leader carries: ``{(machine key, target key): {"task": ...}}``."""
+    mode = str(ctx.option("resource_discovery_mode", "ExistingNonCompliant"))
+    # ARM refuses resourceIds together with ReEvaluateCompliance; locations are the only other filter.
+    by_locations = ctx.option("filter", "resourceIds") == "locations" or mode == "ReEvaluateCompliance"
+    chunk = min(int(ctx.option("max_resources_per_task", MAX_RESOURCE_IDS)), MAX_RESOURCE_IDS)
+    groups: dict[tuple[str, str], list[Target]] = {}
+    for target in targets:
+        if target.blocked or target.running:
+            continue
+        groups.setdefault((target.key, target.task_scope.lower()), []).append(target)
+    leaders: dict[tuple[str, str], dict[str, Any]] = {}
+    for members in groups.values():
+        members.sort(key=lambda t: t.machine.key)
+        scope = members[0].task_scope
+        if by_locations:
+            locations = sorted({t.machine.location.lower() for t in members if t.machine.location})
+            leaders[(members[0].machine.key, members[0].key)] = {
+                "task": _task(ctx, members, scope, {"locations": locations})
+            }
+            continue
+        for start in range(0, len(members), chunk):
+            part = members[start : start + chunk]
+            ids = [t.machine.id for t in part]
+            leaders[(part[0].machine.key, part[0].key)] = {"task": _task(ctx, part, scope, {"resourceIds": ids})}
+    return leaders
+
+
+def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:
+    body = task["body"]
+    return Change(
+        finding_id=finding.id,
+        playbook=finding.playbook,
+        resource_id=str(task["remediation_id"]),
+        action="create-remediation",
+        before={"provisioningState": None},
+        after={
+            "provisioningState": "Succeeded",
+            "policyAssignmentId": body["properties"]["policyAssignmentId"],
+            "policyDefinitionReferenceId": body["properties"].get("policyDefinitionReferenceId", ""),
+            "filters": body["properties"]["filters"],
+        },
+        params={
+            "scope": task["scope"],
+            "name": task["name"],
+            "body": body,
+            "api_version": task["api_version"],
+            "resource_ids": list(task["resource_ids"]),
+            "trigger_evaluation": task["trigger_evaluation"],
+        },
+        order=REMEDIATION_ORDER,
+    )
