@@ -12,6 +12,11 @@ from .actions import get_action as get_action
 from .actions import register_action as register_action
 from .arm_errors import arm_errors as arm_errors
 from .arm_errors import read_errors as read_errors
+from .arm_resources import delete_resource as delete_resource
+from .arm_resources import get_json as get_json
+from .arm_resources import patch_json as patch_json
+from .arm_resources import put_json as put_json
+from .arm_resources import wait_for as wait_for
 from .backend import AzureBackend as AzureBackend
 from .clients import ArmClients as ArmClients
 from .inventory import read_estate as read_estate
@@ -24,6 +29,8 @@ from .retry import PollTimeout as PollTimeout
 from .retry import call_with_retry as call_with_retry
 from .retry import poll_until as poll_until
 from .retry import retrying_on as retrying_on
+from .sdk_values import enum_text as enum_text
+from .sdk_values import raw_body as raw_body
 from .session import ArmSession as ArmSession
 from .session import ArmTarget as ArmTarget
 from .session import default_credential as default_credential
