@@ -1,20 +1,37 @@
 """The emulator's route table: every route module, imported from ONE explicit list.
 
 To add per-type behaviour, write a module with ``ROUTES: list[Route]`` (see ``routing.py``) and
-add it to ``ROUTE_MODULES``. Order only breaks ties between equally specific routes.
+add it to ``ROUTE_MODULES``. Order only breaks ties between equally specific routes; the generic
+resource routes of ``arm_generic`` match anything and lose to every more specific route.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from remediator.emulator import authorization, maintenance, policy
+from remediator.emulator import (
+    arm_generic,
+    authorization,
+    maintenance,
+    management_groups,
+    operations,
+    policy,
+    providers,
+    subscriptions,
+)
+from remediator.emulator.graph import routes as resource_graph
 from remediator.emulator.routing import Route
 
 ROUTE_MODULES: tuple[ModuleType, ...] = (
+    operations,
+    subscriptions,
+    providers,
+    management_groups,
+    resource_graph,
     policy,
     authorization,
     maintenance,
+    arm_generic,
 )
 
 

@@ -74,15 +74,26 @@ SKIP_TOKEN_PARAMS = ("$skiptoken", "$skipToken")
 class ArmError(Exception):
     """An ARM error response: raise it from a handler to answer ``{"error": {code, message}}``."""
 
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ):
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.details = details or []
 
     def response(self) -> Response:
-        return arm_error(self.status, self.code, self.message, self.headers)
+        response = arm_error(self.status, self.code, self.message, self.headers)
+        if self.details:
+            response.body["error"]["details"] = self.details
+        return response
 
 
 @dataclass
@@ -112,6 +123,8 @@ class Request:
     headers: Mapping[str, str]
     base_url: str
     principal: str = ""
+    # Headers the request gate adds to whatever the handler answers (rate-limit counters).
+    extra_headers: dict[str, str] = field(default_factory=dict)
 
     def q(self, name: str) -> str | None:
         """A query parameter by name, case-insensitively (``$filter``/``$Filter``)."""
@@ -407,9 +420,7 @@ def long_running(
     state.countdowns.start("operation:" + operation_id, steps, on_tick)
     suffix = "?" + urlencode({"api-version": request.api_version or "2020-01-01"})
     out = {
-        "Azure-AsyncOperation": request.base_url
-        + OPERATION_STATUS_PATH.format(operationId=operation_id)
-        + suffix,
+        "Azure-AsyncOperation": request.base_url + OPERATION_STATUS_PATH.format(operationId=operation_id) + suffix,
         "Location": request.base_url + OPERATION_RESULT_PATH.format(operationId=operation_id) + suffix,
         "Retry-After": str(state.knobs.retry_after_seconds),
     }

@@ -65,13 +65,14 @@ class EmulatorState:
         self.store = ResourceStore()
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self._providers: dict[tuple[str, str], tuple[str, str]] = {}
+        # Policy state records (DESIGN.md 3.3 shape). Whoever changes them calls
+        # policy_states_changed() so Resource Graph's cached rows are rebuilt.
         self.policy_states: list[dict[str, Any]] = []
+        self.policy_states_version = 0
         self.builtin_policy_definitions = _load_builtins(
             "policy-definitions", "Microsoft.Authorization/policyDefinitions"
         )
-        self.builtin_role_definitions = _load_builtins(
-            "role-definitions", "Microsoft.Authorization/roleDefinitions"
-        )
+        self.builtin_role_definitions = _load_builtins("role-definitions", "Microsoft.Authorization/roleDefinitions")
         self.countdowns = Countdowns()
         self.operations: dict[str, Operation] = {}
         self.request_log: list[LogEntry] = []
@@ -86,6 +87,9 @@ class EmulatorState:
 
     def now_iso(self) -> str:
         return self.current_time().strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+
+    def policy_states_changed(self) -> None:
+        self.policy_states_version += 1
 
     # --- subscriptions and providers --------------------------------------------------------
 
@@ -154,14 +158,23 @@ class EmulatorState:
                 self._walk_group(parts[-1] if parts else str(child.get("name", "")), found, seen)
                 self._walk_children(child.get("children") or [], found, seen)
 
+    def management_group_tree(self, name: str) -> list[str]:
+        """A management group's name and those of all groups below it."""
+        found: list[str] = []
+        seen: set[str] = set()
+        self._walk_group(name, found, seen)
+        return [group for group in self._group_names() if group.lower() in seen]
+
+    def _group_names(self) -> list[str]:
+        return [str(group.get("name", "")) for group in self.store.of_type(MANAGEMENT_GROUP_TYPE)]
+
     def management_group_ancestors(self, subscription_id: str) -> list[str]:
         """Names of the management groups that contain a subscription (nearest first)."""
         groups = self.store.of_type(MANAGEMENT_GROUP_TYPE)
         containing = [
             g
             for g in groups
-            if subscription_id.lower()
-            in {s.lower() for s in self.management_group_subscriptions(str(g["name"]))}
+            if subscription_id.lower() in {s.lower() for s in self.management_group_subscriptions(str(g["name"]))}
         ]
         containing.sort(key=lambda g: len(self.management_group_subscriptions(str(g["name"]))))
         return [str(g["name"]) for g in containing]
@@ -170,9 +183,7 @@ class EmulatorState:
 
     def policy_definition(self, definition_id: str) -> dict[str, Any] | None:
         """A built-in (bundled) or custom (stored) policy definition by id."""
-        return self.builtin_policy_definitions.get(definition_id.lower()) or self.store.get_live(
-            definition_id
-        )
+        return self.builtin_policy_definitions.get(definition_id.lower()) or self.store.get_live(definition_id)
 
     def role_definition(self, definition_id: str) -> dict[str, Any] | None:
         """A role definition by id; built-ins are found whatever scope prefixes their id."""

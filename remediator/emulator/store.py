@@ -4,6 +4,10 @@ Ids keep the casing they were created with (ARM returns them that way) but are l
 case-insensitively. Stored dicts keep every field they were given, so unknown fields are served
 back untouched. The store is thread-safe on its own; the dispatcher additionally serialises
 handlers with the state's lock.
+
+``version`` grows with every change; Resource Graph caches its tables by it. So a handler that
+changes a dict it got from :meth:`ResourceStore.get_live` must call :meth:`ResourceStore.put`
+(or :meth:`ResourceStore.touch`) afterwards.
 """
 
 from __future__ import annotations
@@ -73,9 +77,7 @@ def is_resource_id(value: str) -> bool:
     lowered = [p.lower() for p in parts]
     if lowered[0] not in ("subscriptions", "providers"):
         return False
-    if lowered[0] == "subscriptions" and (
-        len(parts) == 2 or (len(parts) == 4 and lowered[2] == "resourcegroups")
-    ):
+    if lowered[0] == "subscriptions" and (len(parts) == 2 or (len(parts) == 4 and lowered[2] == "resourcegroups")):
         return True
     return bool(resource_type_of(value))
 
@@ -87,6 +89,7 @@ class ResourceStore:
         self._lock = threading.RLock()
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_type: dict[str, dict[str, dict[str, Any]]] = {}
+        self.version = 0
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -115,6 +118,7 @@ class ResourceStore:
             if old is not None:
                 self._by_type.get(str(old.get("type", "")).lower(), {}).pop(key, None)
             self._by_id[key] = resource
+            self.version += 1
             self._by_type.setdefault(str(resource.get("type", "")).lower(), {})[key] = resource
         return resource
 
@@ -126,11 +130,18 @@ class ResourceStore:
             if removed is None:
                 return None
             self._by_type.get(str(removed.get("type", "")).lower(), {}).pop(key, None)
+            self.version += 1
             prefix = key + "/"
             for child in [k for k in self._by_id if k.startswith(prefix)]:
                 gone = self._by_id.pop(child)
                 self._by_type.get(str(gone.get("type", "")).lower(), {}).pop(child, None)
             return removed
+
+    def touch(self, resource_id: str) -> None:
+        """Record that a live dict was changed in place (invalidates Resource Graph's cache)."""
+        with self._lock:
+            if resource_id.lower() in self._by_id:
+                self.version += 1
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
         """Live dicts of one type (case-insensitive), in insertion order."""

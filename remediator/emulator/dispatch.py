@@ -1,0 +1,182 @@
+"""The WSGI application: token authority, bearer check, knobs, route selection, request log.
+
+Order per request: the token authority's own endpoints (no bearer); the bearer check (401);
+the request gate of ``knobs`` (latency, injected faults, throttling); route selection (most
+specific match, see ``routing.py``); the api-version check; the handler under ``state.lock``;
+the log entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.wrappers import Request as WzRequest
+from werkzeug.wrappers import Response as WzResponse
+
+from remediator.emulator.auth import TokenAuthority
+from remediator.emulator.gate import DROP_CONNECTION, RequestGate
+from remediator.emulator.routing import (
+    ArmError,
+    Request,
+    Response,
+    Route,
+    arm_error,
+    check_api_version,
+)
+from remediator.emulator.state import EmulatorState, LogEntry
+
+
+class EmulatorWsgi:
+    """The whole HTTP surface of the emulator as one WSGI callable."""
+
+    def __init__(self, state: EmulatorState, authority: TokenAuthority, routes: list[Route]) -> None:
+        self.state = state
+        self.authority = authority
+        self.routes = routes
+        self.gate = RequestGate(state)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        started = time.perf_counter()
+        wz = WzRequest(environ)
+        base_url = f"https://{wz.host}"
+        query = {key: wz.args.get(key, "") for key in wz.args}
+        route_name = ""
+        principal = ""
+        body: Any = None
+        try:
+            body = _parse_body(wz)
+            authority_response = self.authority.handle(wz.method, wz.path, wz.form, base_url)
+            if authority_response is not None:
+                response = authority_response
+                route_name = "token-authority"
+            else:
+                principal_id, refusal = self.authority.authenticate(wz.headers.get("Authorization"))
+                principal = principal_id or ""
+                request = Request(
+                    method=wz.method,
+                    path=wz.path,
+                    params={},
+                    query=query,
+                    body=body,
+                    headers=dict(wz.headers.items()),
+                    base_url=base_url,
+                    principal=principal,
+                )
+                if refusal is not None:
+                    route_name, response = "unauthenticated", refusal
+                else:
+                    route_name, response = self._route(request)
+        except ArmError as error:
+            response = error.response()
+        if response is DROP_CONNECTION:
+            self._log(wz, query, body, 0, started, route_name, principal)
+            _drop(environ)
+            return []
+        self._log(wz, query, body, response.status, started, route_name, principal)
+        return _to_wsgi(response)(environ, start_response)
+
+    def _route(self, request: Request) -> tuple[str, Response]:
+        route_, params = self._select(request.method, request.path)
+        if route_ is None:
+            return "", params_error(request)
+        request = dataclasses.replace(request, params=params)
+        gated = self.gate.before(route_, request)
+        if gated is not None:
+            return route_.name, gated
+        try:
+            check_api_version(route_, request)
+            with self.state.lock:
+                response = route_.handler(self.state, request)
+        except ArmError as error:
+            response = error.response()
+        self.gate.after(route_, request, response)
+        response.headers.update(request.extra_headers)
+        return route_.name, response
+
+    def _select(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        best: tuple[Route, dict[str, str]] | None = None
+        for candidate in self.routes:
+            params = candidate.match(method, path)
+            if params is None:
+                continue
+            if best is None or candidate.specificity > best[0].specificity:
+                best = (candidate, params)
+        return (best[0], best[1]) if best else (None, {})
+
+    def _log(
+        self,
+        wz: WzRequest,
+        query: dict[str, str],
+        body: Any,
+        status: int,
+        started: float,
+        route_name: str,
+        principal: str,
+    ) -> None:
+        entry = LogEntry(
+            method=wz.method,
+            path=wz.path,
+            query=query,
+            status=status,
+            duration=time.perf_counter() - started,
+            api_version=query.get("api-version"),
+            body=body if route_name != "token-authority" else None,
+            route=route_name,
+            principal=principal,
+        )
+        with self.state.lock:
+            self.state.request_log.append(entry)
+
+
+def params_error(request: Request) -> Response:
+    """No route: ARM's answer for a path no resource provider serves."""
+    return arm_error(
+        404,
+        "InvalidResourceType",
+        f"The resource type could not be found for the path '{request.path}' and method '{request.method}'.",
+    )
+
+
+def _parse_body(wz: WzRequest) -> Any:
+    if wz.mimetype == "application/x-www-form-urlencoded":
+        return None
+    raw = wz.get_data(cache=True)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ArmError(400, "InvalidRequestContent", f"The request content was invalid JSON: {exc}") from exc
+
+
+def _to_wsgi(response: Response) -> WzResponse:
+    headers = {
+        "x-ms-request-id": str(uuid.uuid4()),
+        "x-ms-correlation-request-id": str(uuid.uuid4()),
+        **response.headers,
+    }
+    if response.body is None:
+        return WzResponse(b"", status=response.status, headers=headers)
+    return WzResponse(
+        json.dumps(response.body),
+        status=response.status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _drop(environ: dict[str, Any]) -> None:
+    """End the client's connection without an answer (the 'dropped connection' fault).
+
+    Only shut the socket down: Werkzeug then sees a broken pipe when it tries to answer, which it
+    treats as a dropped connection, and closes the socket itself.
+    """
+    connection = environ.get("werkzeug.socket")
+    if isinstance(connection, socket.socket):
+        connection.shutdown(socket.SHUT_RDWR)
