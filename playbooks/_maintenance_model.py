@@ -284,3 +284,15 @@ def horizon(options: Mapping[str, Any]) -> timedelta:
 
 def assignment_id_for(machine_id: str, name: str) -> str:
     return f"{machine_id}/providers/Microsoft.Maintenance/configurationAssignments/{name}"
+
+
+HORIZON_OPTION = {"type": "number", "exclusiveMinimum": 0}
+
+
+def options_schema(**properties: Any) -> dict[str, Any]:
+    """A playbook's options JSON schema: ``horizon_hours`` plus its own."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"horizon_hours": HORIZON_OPTION, **properties},
+    }

@@ -1,1 +1,114 @@
-"""Placeholder: this playbook is being written."""
+"""powered-off-machines: a shut-down machine is not patched by its schedule.
+
+troubleshoot.md "You can't apply patches for shut-down machines": machines must be on at least
+15 minutes before the scheduled update. Report every machine, deallocated or stopped (Arc:
+disconnected), whose next window opens within the horizon. The opt-in fix starts an Azure VM
+(``start_within_hours`` limits it to windows opening soon, so machines are not kept running for a
+day ahead); an Arc machine cannot be started through ARM and is only reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from remediator import Change, Context, Finding, Needs, Playbook, register
+
+from ._maintenance_model import (
+    ARC_TYPE,
+    MAINTENANCE_RESOURCE_TYPES,
+    MaintenanceView,
+    horizon,
+    options_schema,
+    power_state,
+)
+
+PLAYBOOK_ID = "powered-off-machines"
+DOC = "troubleshoot.md#you-cant-apply-patches-for-shut-down-machines"
+LEAD = timedelta(minutes=15)
+VM_OFF = frozenset({"deallocated", "deallocating", "stopped", "stopping"})
+ARC_OFF = frozenset({"disconnected", "expired"})
+
+
+def detect(ctx: Context) -> Iterable[Finding]:
+    view = MaintenanceView(ctx.estate)
+    span = horizon(ctx.options)
+    now = view.now
+    for machine, attached in view.scheduled_machines():
+        state = power_state(machine)
+        is_arc = machine.type_key == ARC_TYPE
+        if state not in (ARC_OFF if is_arc else VM_OFF):
+            continue
+        upcoming = [(w, a) for a in attached if (w := a.configuration.next_window(now, span)) is not None]
+        if not upcoming:
+            continue
+        window, attachment = min(upcoming, key=lambda pair: pair[0].start)
+        start_by = window.start - LEAD
+        late = start_by < now
+        if is_arc:
+            advice = "Bring the Arc machine and its agent online (it cannot be started through Azure)."
+        else:
+            advice = (
+                f"Start it by {start_by:%Y-%m-%d %H:%M} UTC"
+                + (" (already less than 15 minutes before the window: start it now)" if late else "")
+                + ". With the fix enabled, the bot starts the VM."
+            )
+        yield Finding(
+            playbook=PLAYBOOK_ID,
+            resource_id=machine.id,
+            severity="high" if late else "medium",
+            title=f"{machine.name} is {state} and {attachment.configuration.resource.name} opens "
+            f"{window.start:%Y-%m-%d %H:%M} UTC",
+            detail=(
+                f"{machine.name} is {state}; schedule {attachment.describe()} opens at "
+                f"{window.start:%Y-%m-%d %H:%M} UTC and shut-down machines are not patched (they may even "
+                "lose their schedule). Machines must be on at least 15 minutes before the window. " + advice
+            ),
+            doc=DOC,
+            fixable=not is_arc,
+            data={
+                "power_state": state,
+                "maintenance_configuration_id": attachment.configuration.id,
+                "window": window.to_json(),
+                "start_by": start_by.isoformat(),
+            },
+        )
+
+
+def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
+    machine = ctx.estate.get(finding.resource_id)
+    if machine is None or machine.type_key == ARC_TYPE:
+        return ()
+    within = ctx.option("start_within_hours", None)
+    if within is not None:
+        window = MaintenanceView(ctx.estate).configuration(str(finding.data["maintenance_configuration_id"]))
+        upcoming = window.next_window(ctx.estate.now, timedelta(hours=float(within))) if window else None
+        if upcoming is None:
+            return ()
+    return (
+        Change(
+            finding_id=finding.id,
+            playbook=PLAYBOOK_ID,
+            resource_id=machine.id,
+            action="start-machine",
+            before={"powerState": power_state(machine)},
+            after={"powerState": "running"},
+        ),
+    )
+
+
+PLAYBOOK = register(
+    Playbook(
+        id=PLAYBOOK_ID,
+        title="Machines shut down when their maintenance window opens",
+        doc=DOC,
+        severity="medium",
+        detect=detect,
+        plan=plan,
+        needs=Needs(resource_types=MAINTENANCE_RESOURCE_TYPES),
+        permissions=("Microsoft.Compute/virtualMachines/start/action",),
+        fix_default=False,
+        phase=70,
+        options_schema=options_schema(start_within_hours={"type": "number", "exclusiveMinimum": 0}),
+    )
+)

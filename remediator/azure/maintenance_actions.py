@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.maintenance.models import ConfigurationAssignment
-from azure.mgmt.resource.resources.models import GenericResource
 
 from ..errors import ArmOperationError, UsageError
 from ..estate import parse_resource_id
 from ..model import Change
 from .actions import Action, register_action
 from .arm_errors import arm_errors
+from .arm_resources import get_json, patch_json
 from .retry import OPERATION_IN_PROGRESS, OPERATION_RUNNING, PollTimeout, call_with_retry, poll_until
 
 if TYPE_CHECKING:
@@ -216,7 +216,7 @@ def _get_json(clients: ArmClients, resource_id: str, api_version: str, expand: s
 
 def _read_patch_settings(clients: ArmClients, change: Change) -> Mapping[str, Any]:
     api_version = str(change.params.get("api_version") or COMPUTE_API_VERSION)
-    vm = _get_json(clients, change.resource_id, api_version)
+    vm = get_json(clients, change.resource_id, api_version) or {}
     return {key: _dig(vm, path) for key, path in _paths(change).items()}
 
 
@@ -224,7 +224,7 @@ def _patch_body(change: Change) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for key, path in _paths(change).items():
         node = body
-        steps = path.split(".")[1:]  # the GenericResource carries "properties" itself
+        steps = path.split(".")
         for step in steps[:-1]:
             node = node.setdefault(step, {})
         node[steps[-1]] = change.after[key]
@@ -233,19 +233,7 @@ def _patch_body(change: Change) -> dict[str, Any]:
 
 def _patch_settings(clients: ArmClients, change: Change) -> str:
     api_version = str(change.params.get("api_version") or COMPUTE_API_VERSION)
-    subscription = parse_resource_id(change.resource_id).get("subscription", "")
-    parameters = GenericResource(properties=_patch_body(change))
-
-    def patch() -> None:
-        with arm_errors():
-            poller = clients.resources(subscription).resources.begin_update_by_id(
-                change.resource_id, api_version, parameters
-            )
-            poller.result(timeout=clients.settings.operation_timeout)
-        if not poller.done():
-            raise ArmOperationError("OperationTimeout", f"PATCH of {change.resource_id} still running")
-
-    call_with_retry(OPERATION_IN_PROGRESS, clients.settings, patch)
+    patch_json(clients, change.resource_id, api_version, _patch_body(change))
     return "set " + ", ".join(f"{k}={change.after[k]}" for k in change.before)
 
 

@@ -1,0 +1,173 @@
+"""Maintenance playbooks end to end: real SDK clients -> HTTPS emulator; apply, then plan again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from remediator.emulator.maintenance import dynamic_scope_members
+from tests.data.maintenance.estates import (
+    SUB_A,
+    SUB_B,
+    arc,
+    assignment,
+    configuration,
+    estate,
+    group,
+    vm,
+)
+from tests.playbook_harness import run_through_emulator, statuses
+
+CFG = configuration(SUB_A, "rg-maint", "nightly", time_zone="W. Europe Standard Time", recur="Month day-1")
+WEEKLY = configuration(
+    SUB_A,
+    "rg-maint",
+    "weekly",
+    start="2026-01-03 23:00",
+    time_zone="Pacific Standard Time",
+    recur="Week Saturday,Sunday",
+)
+EXPIRED = configuration(SUB_A, "rg-maint", "old", expiration="2026-06-30 00:00")
+LINUX_PROD = {
+    "resourceTypes": ["Microsoft.Compute/virtualMachines", "Microsoft.HybridCompute/machines"],
+    "osTypes": ["Linux"],
+    "locations": ["West Europe"],
+    "tagSettings": {"tags": {"env": ["prod"]}, "filterOperator": "All"},
+}
+
+
+def _id(resource: dict[str, Any]) -> str:
+    return str(resource["id"])
+
+
+def prerequisites_estate() -> dict[str, Any]:
+    win_bad = vm(SUB_A, "rg-app", "win-bad", patch_mode="AutomaticByOS", bypass=None)
+    win_manual = vm(SUB_A, "rg-app", "win-manual", patch_mode="Manual", bypass=None, enable_automatic_updates=False)
+    win_two = vm(SUB_A, "rg-app", "win-two", patch_mode="AutomaticByPlatform", bypass=False)
+    lin_bad = vm(SUB_A, "rg-web", "lin-bad", os="Linux", patch_mode="ImageDefault", bypass=None, tags={"env": "prod"})
+    lin_dev = vm(SUB_A, "rg-web", "lin-dev", os="Linux", patch_mode="ImageDefault", bypass=None, tags={"env": "dev"})
+    lin_b = vm(SUB_B, "rg-web", "lin-b", os="Linux", patch_mode="ImageDefault", bypass=None, tags={"env": "prod"})
+    good = vm(SUB_A, "rg-app", "win-good")
+    hot = vm(SUB_A, "rg-app", "win-hot", patch_mode="AutomaticByPlatform", bypass=False, hotpatch=True)
+    expired_only = vm(SUB_A, "rg-app", "win-expired", patch_mode="AutomaticByOS", bypass=None)
+    return estate(
+        group(SUB_A, "rg-maint"),
+        group(SUB_A, "rg-app"),
+        group(SUB_A, "rg-web"),
+        group(SUB_B, "rg-web"),
+        CFG,
+        WEEKLY,
+        EXPIRED,
+        win_bad,
+        win_manual,
+        win_two,
+        lin_bad,
+        lin_dev,
+        lin_b,
+        good,
+        hot,
+        expired_only,
+        arc(SUB_A, "rg-web", "arc1", os="linux", tags={"env": "prod"}),
+        assignment(_id(win_bad), CFG),
+        assignment(_id(win_manual), CFG),
+        assignment(_id(good), CFG),
+        assignment(_id(hot), CFG),
+        assignment(_id(expired_only), EXPIRED),
+        assignment(_id(win_two), CFG),
+        assignment(_id(win_two), WEEKLY),
+        assignment(f"/subscriptions/{SUB_A}", CFG, name="linux-prod", filter_=LINUX_PROD),
+    )
+
+
+def test_schedule_prerequisites_fixes_static_and_dynamic_scope_vms() -> None:
+    doc = prerequisites_estate()
+    result = run_through_emulator(doc, playbooks=["schedule-prerequisites"])
+    assert result.errors == ()
+    found = {f.resource_id.split("/")[-1]: f for f in result.first.findings}
+    assert set(found) == {"win-bad", "win-manual", "win-two", "lin-bad", "win-hot"}
+    assert not found["win-hot"].fixable
+    assert {c.resource_id.split("/")[-1] for c in result.first.changes} == {
+        "win-bad",
+        "win-manual",
+        "win-two",
+        "lin-bad",
+    }
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
+    assert {f.resource_id.split("/")[-1] for f in result.again.findings} == {"win-hot"}
+
+    store = result.emulator.state.store
+    win = store.get(_id(vm(SUB_A, "rg-app", "win-manual")))
+    assert win is not None
+    windows = win["properties"]["osProfile"]["windowsConfiguration"]
+    assert windows["patchSettings"] == {
+        "patchMode": "AutomaticByPlatform",
+        "automaticByPlatformSettings": {"bypassPlatformSafetyChecksOnUserSchedule": True},
+    }
+    assert windows["enableAutomaticUpdates"] is True and windows["provisionVMAgent"] is True
+    lin = store.get(_id(vm(SUB_A, "rg-web", "lin-bad")))
+    assert lin is not None
+    assert lin["properties"]["osProfile"]["linuxConfiguration"]["patchSettings"]["patchMode"] == "AutomaticByPlatform"
+    assert lin["properties"]["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
+    untouched = store.get(_id(vm(SUB_A, "rg-web", "lin-dev")))
+    assert untouched is not None
+    assert untouched["properties"]["osProfile"]["linuxConfiguration"]["patchSettings"]["patchMode"] == "ImageDefault"
+
+
+def test_emulator_and_bot_agree_on_what_a_dynamic_scope_selects() -> None:
+    from playbooks._maintenance_model import MaintenanceView
+    from tests.data.maintenance.estates import to_estate
+
+    doc = prerequisites_estate()
+    result = run_through_emulator(doc, playbooks=["schedule-prerequisites"])
+    state = result.emulator.state
+    scope = state.store.get(
+        f"/subscriptions/{SUB_A}/providers/Microsoft.Maintenance/configurationAssignments/linux-prod"
+    )
+    assert scope is not None
+    emulator_says = {str(m["name"]) for m in dynamic_scope_members(state, scope)}
+    view = MaintenanceView(to_estate(doc))
+    bot_says = {
+        m.name
+        for m in view.estate.resources
+        if m.type_key in ("microsoft.compute/virtualmachines", "microsoft.hybridcompute/machines")
+        and any(a.assignment.name == "linux-prod" for a in view.attachments(m))
+    }
+    assert emulator_says == bot_says == {"lin-bad", "arc1"}
+
+
+def moved_estate() -> dict[str, Any]:
+    old_id = f"/subscriptions/{SUB_A}/resourceGroups/rg-old/providers/Microsoft.Compute/virtualMachines/app1"
+    moved = vm(SUB_B, "rg-new", "app1")
+    healthy = vm(SUB_A, "rg-old", "app2")
+    ghost = f"/subscriptions/{SUB_A}/resourceGroups/rg-old/providers/Microsoft.Compute/virtualMachines/ghost"
+    return estate(
+        group(SUB_A, "rg-maint"),
+        group(SUB_A, "rg-old"),
+        group(SUB_B, "rg-new"),
+        CFG,
+        moved,
+        healthy,
+        assignment(old_id, CFG),
+        assignment(_id(healthy), CFG),
+        assignment(ghost, CFG),
+    )
+
+
+def test_moved_machine_is_reassigned_and_the_stale_assignment_removed() -> None:
+    result = run_through_emulator(moved_estate(), playbooks=["maintenance-moved-resource"])
+    assert result.errors == ()
+    assert len(result.first.findings) == 2
+    actions = [c.action for c in sorted(result.first.changes, key=lambda c: c.order)]
+    assert actions == ["create-configuration-assignment", "delete-configuration-assignment"]
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
+    # Only the ghost (no machine of that name anywhere) is left, for a human.
+    (left,) = result.again.findings
+    assert "/virtualMachines/ghost/" in left.resource_id and not left.fixable
+    store = result.emulator.state.store
+    moved_id = _id(vm(SUB_B, "rg-new", "app1"))
+    new = store.get(f"{moved_id}/providers/Microsoft.Maintenance/configurationAssignments/nightly")
+    assert new is not None and new["properties"]["maintenanceConfigurationId"] == CFG["id"]
+    assert new["properties"]["resourceId"].lower() == moved_id.lower()
+    old = f"/subscriptions/{SUB_A}/resourceGroups/rg-old/providers/Microsoft.Compute/virtualMachines/app1"
+    assert store.get(f"{old}/providers/Microsoft.Maintenance/configurationAssignments/nightly") is None
