@@ -1,0 +1,114 @@
+"""``remediator emulator ...``: serve an estate over HTTPS, or generate a synthetic estate.
+
+The main CLI mounts this group with ``cli.add_command(emulator)``. Errors are raised as
+``remediator.errors`` exceptions so the main CLI turns them into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from remediator.emulator.knobs import Fault
+from remediator.emulator.service import Emulator
+from remediator.errors import UsageError
+
+
+@click.group(name="emulator")
+def emulator() -> None:
+    """The local HTTPS ARM emulator (no Azure account needed)."""
+
+
+emulator_group = emulator
+
+
+def _parse_fault(text: str) -> Fault:
+    """``ROUTE=STATUS[@RATE]`` or ``ROUTE=drop[@RATE]``: ROUTE is a route name or a path fragment."""
+    route, sep, rest = text.partition("=")
+    if not sep or not route:
+        raise UsageError(f"--fault '{text}': expected ROUTE=STATUS[@RATE] or ROUTE=drop[@RATE]")
+    what, _, rate_text = rest.partition("@")
+    try:
+        rate = float(rate_text) if rate_text else 1.0
+        if what == "drop":
+            return Fault(route=route, drop=True, rate=rate)
+        status = int(what)
+    except ValueError:
+        raise UsageError(f"--fault '{text}': expected ROUTE=STATUS[@RATE] or ROUTE=drop[@RATE]") from None
+    if not 400 <= status <= 599 or not 0 <= rate <= 1:
+        raise UsageError(f"--fault '{text}': status must be 400-599 and rate 0-1")
+    code = "TooManyRequests" if status == 429 else "InjectedFault"
+    return Fault(route=route, status=status, rate=rate, code=code)
+
+
+@emulator.command()
+@click.option("--estate", "estate", required=True, help="Estate file, or a bundled estate NAME (e.g. demo).")
+@click.option("--port", type=int, default=0, show_default=True, help="Port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--latency-ms", type=float, default=None, help="Added latency per request.")
+@click.option("--throttling/--no-throttling", default=None, help="ARM and Resource Graph throttling.")
+@click.option("--provider-polls", type=int, default=None, help="GETs a provider registration takes.")
+@click.option("--lro-polls", type=int, default=None, help="Polls a long-running operation takes.")
+@click.option("--page-size", type=int, default=None, help="Items per ARM list page.")
+@click.option("--fault", "faults", multiple=True, help="Inject a fault: ROUTE=STATUS[@RATE] or ROUTE=drop[@RATE].")
+def serve(
+    estate: str,
+    port: int,
+    host: str,
+    latency_ms: float | None,
+    throttling: bool | None,
+    provider_polls: int | None,
+    lro_polls: int | None,
+    page_size: int | None,
+    faults: tuple[str, ...],
+) -> None:
+    """Serve an estate over HTTPS until interrupted; print the endpoint, CA and environment."""
+    overrides: dict[str, Any] = {
+        "latency_ms": latency_ms,
+        "throttling": throttling,
+        "provider_registration_polls": provider_polls,
+        "lro_polls": lro_polls,
+        "page_size": page_size,
+    }
+    if faults:
+        overrides["faults"] = tuple(_parse_fault(f) for f in faults)
+    instance = Emulator.load(estate, **overrides)
+    with instance.serve(host=host, port=port) as endpoint:
+        click.echo(f"emulator serving {instance.label} at {endpoint.url}")
+        click.echo(f"CA certificate: {endpoint.ca_path}")
+        click.echo("environment for the bot:")
+        for key, value in endpoint.env().items():
+            click.echo(f"export {key}={shlex.quote(value)}")
+        click.echo("press Ctrl+C to stop")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("emulator stopped")
+
+
+@emulator.command()
+@click.option("--machines", type=click.IntRange(min=1), required=True, help="Number of machines.")
+@click.option("--subscriptions", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same estate).")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout."
+)
+def generate(machines: int, subscriptions: int, seed: int, out: Path | None) -> None:
+    """Write a synthetic estate with healthy and broken machines for every playbook."""
+    from remediator.emulator.generate import generate_estate
+
+    estate = generate_estate(machines=machines, subscriptions=subscriptions, seed=seed)
+    text = json.dumps(estate, indent=1)
+    if out is None:
+        click.echo(text)
+        return
+    try:
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror}") from None
+    click.echo(f"wrote {out}: {machines} machines in {subscriptions} subscriptions", err=True)

@@ -1,0 +1,60 @@
+"""Shared fixtures: a served emulator (real HTTPS, throwaway CA) per test, shut down afterwards.
+
+    def test_x(emulator_factory):
+        served = emulator_factory(estate_dict, provider_registration_polls=1)
+        client = ResourceManagementClient(served.credential(), sub, **served.client_kwargs())
+        served.emulator.get(resource_id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from remediator.emulator import Emulator, Endpoint
+
+
+@dataclass(frozen=True)
+class Served:
+    """An emulator serving over HTTPS, and how the unmodified SDK reaches it."""
+
+    emulator: Emulator
+    endpoint: Endpoint
+
+    def credential(self) -> Any:
+        from azure.identity import ClientSecretCredential
+
+        return ClientSecretCredential(
+            self.endpoint.tenant_id,
+            self.endpoint.client_id,
+            self.endpoint.client_secret,
+            authority=self.endpoint.authority,
+            disable_instance_discovery=True,
+            connection_verify=self.endpoint.ca_path,
+        )
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for any azure-mgmt client: endpoint, scope, CA, fast polling."""
+        return {
+            "base_url": self.endpoint.url,
+            "credential_scopes": [f"{self.endpoint.url}/.default"],
+            "connection_verify": self.endpoint.ca_path,
+            "polling_interval": 0,
+        }
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[Callable[..., Served]]:
+    """A function: estate (dict, path or bundled name) + knob overrides -> a served emulator."""
+    with ExitStack() as stack:
+
+        def start(estate: Mapping[str, Any] | str, **knobs: Any) -> Served:
+            emulator = Emulator.load(dict(estate) if isinstance(estate, Mapping) else estate, **knobs)
+            endpoint = stack.enter_context(emulator.serve())
+            return Served(emulator, endpoint)
+
+        yield start
