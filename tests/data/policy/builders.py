@@ -155,9 +155,9 @@ def gallery_image(sub: str, rg: str, gallery: str, image: str, *, specialized: b
             "type": "Microsoft.Compute/galleries/images",
             "location": "westeurope",
             "properties": {
-                "osType": "Linux",
+                "osType": "Windows",
                 "osState": "Specialized" if specialized else "Generalized",
-                "identifier": {"publisher": "contoso", "offer": "golden", "sku": "linux"},
+                "identifier": {"publisher": "contoso", "offer": "golden", "sku": "windows"},
             },
         },
         {

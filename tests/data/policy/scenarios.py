@@ -23,7 +23,7 @@ IMAGE_VERSION_ID = GALLERY[2]["id"]
 IMAGE_DEFINITION_ID = GALLERY[1]["id"]
 
 VM_RESTORED = b.vm(b.S1, "vms", "vm-restored", attach=True, os_profile=False)
-VM_GALLERY = b.vm(b.S1, "vms", "vm-gallery", os_type="Linux", image_id=IMAGE_VERSION_ID, os_profile=False)
+VM_GALLERY = b.vm(b.S1, "vms", "vm-gallery", image_id=IMAGE_VERSION_ID, os_profile=False)
 VM_OK = b.vm(b.S1, "vms", "vm-ok")
 ARC = b.arc_machine(b.S1, "arc", "arc-1")
 
