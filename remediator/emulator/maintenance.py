@@ -374,6 +374,7 @@ def get_apply_update(state: EmulatorState, request: Request) -> Response:
     if properties.get("status") == "Pending":
         properties["status"] = "Completed"  # one observation later the update has run
         properties["lastUpdateTime"] = state.now_iso()
+        state.store.touch(str(found["id"]))
     return Response(200, arm_view(found))
 
 
@@ -416,12 +417,14 @@ def start_vm(state: EmulatorState, request: Request) -> Response:
         raise not_found(vm_id)
     if power_state_code(vm) != "PowerState/running":
         _set_power_state(vm, "PowerState/starting")
+        state.store.touch(vm_id)
 
     def complete() -> OperationOutcome:
         stored = state.store.get_live(vm_id)
         if stored is None:
             raise not_found(vm_id)
         _set_power_state(stored, "PowerState/running")
+        state.store.touch(vm_id)
         return OperationOutcome()
 
     return long_running(state, request, complete=complete, status=202)

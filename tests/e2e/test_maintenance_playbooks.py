@@ -171,3 +171,54 @@ def test_moved_machine_is_reassigned_and_the_stale_assignment_removed() -> None:
     assert new["properties"]["resourceId"].lower() == moved_id.lower()
     old = f"/subscriptions/{SUB_A}/resourceGroups/rg-old/providers/Microsoft.Compute/virtualMachines/app1"
     assert store.get(f"{old}/providers/Microsoft.Maintenance/configurationAssignments/nightly") is None
+
+
+def test_schedule_conflicts_reported_through_the_emulator_with_no_changes() -> None:
+    from tests.unit.test_maintenance_schedules import conflict_estate
+
+    result = run_through_emulator(
+        conflict_estate(), playbooks=["schedule-conflicts"], options={"schedule-conflicts": {"horizon_hours": 120}}
+    )
+    assert result.errors == ()
+    assert {f.resource_id.split("/")[-1] for f in result.first.findings} == {"both", "weekend-too", "month-too"}
+    assert result.first.changes == () and result.again.changes == ()
+
+
+def test_powered_off_vm_is_started_only_when_the_fix_is_enabled() -> None:
+    from tests.unit.test_maintenance_schedules import powered_estate
+
+    off_id = _id(vm(SUB_A, "rg-app", "off"))
+    report_only = run_through_emulator(powered_estate(), playbooks=["powered-off-machines"])
+    assert report_only.first.changes == ()
+    assert {f.resource_id.split("/")[-1] for f in report_only.first.findings} == {"off", "arc-off"}
+    result = run_through_emulator(
+        powered_estate(), playbooks=["powered-off-machines"], fix={"powered-off-machines": True}
+    )
+    assert result.errors == ()
+    assert [c.resource_id for c in result.first.changes] == [off_id]
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
+    assert {f.resource_id.split("/")[-1] for f in result.again.findings} == {"arc-off"}
+    stored = result.emulator.state.store.get(off_id)
+    assert stored is not None
+    codes = [s["code"] for s in stored["properties"]["instanceView"]["statuses"]]
+    assert "PowerState/running" in codes and "PowerState/deallocated" not in codes
+
+
+def test_maintenance_window_lengthened_within_the_maximum() -> None:
+    from tests.unit.test_maintenance_schedules import window_estate
+
+    result = run_through_emulator(window_estate(), playbooks=["maintenance-window"], fix={"maintenance-window": True})
+    assert result.errors == ()
+    assert sorted(c.after["duration"] for c in result.first.changes) == ["01:30", "03:55"]
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
+    store = result.emulator.state.store
+    for name, duration in (("short", "01:30"), ("roomy", "03:55"), ("healthy", "02:00")):
+        config = store.get(
+            f"/subscriptions/{SUB_A}/resourceGroups/rg-maint/providers/Microsoft.Maintenance/"
+            f"maintenanceConfigurations/{name}"
+        )
+        assert config is not None
+        assert config["properties"]["maintenanceWindow"]["duration"] == duration
+        assert config["properties"]["maintenanceWindow"]["recurEvery"] == "Day"
