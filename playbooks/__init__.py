@@ -6,6 +6,8 @@ entry point and never imports it directly.
 
 from . import (
     arc_compute_provider,
+    assessment_errors,
+    extension_operations,
     maintenance_moved_resource,
     maintenance_window,
     patch_orchestration_manual,
@@ -15,10 +17,13 @@ from . import (
     recreated_machine,
     schedule_conflicts,
     schedule_prerequisites,
+    update_extension,
 )
 
 __all__ = [
     "arc_compute_provider",
+    "assessment_errors",
+    "extension_operations",
     "maintenance_moved_resource",
     "maintenance_window",
     "patch_orchestration_manual",
@@ -28,4 +33,5 @@ __all__ = [
     "recreated_machine",
     "schedule_conflicts",
     "schedule_prerequisites",
+    "update_extension",
 ]

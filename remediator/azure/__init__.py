@@ -3,6 +3,7 @@
 Action modules are imported here by an explicit list, which registers their actions.
 """
 
+from . import extension_actions as extension_actions
 from . import maintenance_actions as maintenance_actions
 from . import policy_actions as policy_actions
 from . import provider_actions as provider_actions

@@ -12,6 +12,7 @@ from types import ModuleType
 from remediator.emulator import (
     arm_generic,
     authorization,
+    compute,
     maintenance,
     management_groups,
     operations,
@@ -31,6 +32,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     policy,
     authorization,
     maintenance,
+    compute,
     arm_generic,
 )
 

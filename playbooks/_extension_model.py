@@ -1,0 +1,231 @@
+"""What the extension playbooks read from the estate: machines, their update extensions, their
+latest patch assessment, and what stops extension operations on them. Pure functions only.
+
+Which extension Update Manager uses where (prerequisites.md, "VM extensions"):
+
+=================  =======  ==============================================================
+machine            OS       extension (publisher.type)
+=================  =======  ==============================================================
+Azure VM           Windows  Microsoft.CPlat.Core.WindowsPatchExtension
+Azure VM           Linux    Microsoft.CPlat.Core.LinuxPatchExtension
+Arc-enabled server Windows  Microsoft.SoftwareUpdateManagement.WindowsOsUpdateExtension
+                            (on-demand and scheduled), Microsoft.CPlat.Core.WindowsPatchExtension
+                            (periodic assessment)
+Arc-enabled server Linux    Microsoft.SoftwareUpdateManagement.LinuxOsUpdateExtension
+                            (on-demand and scheduled), Microsoft.CPlat.Core.LinuxPatchExtension
+                            (periodic assessment)
+=================  =======  ==============================================================
+
+Extensions are recognised by ``properties.publisher`` and ``properties.type``, never by name: the
+portal, policies and templates name them differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from remediator import Estate, Resource
+
+VM = "microsoft.compute/virtualmachines"
+ARC = "microsoft.hybridcompute/machines"
+VM_EXTENSION = VM + "/extensions"
+ARC_EXTENSION = ARC + "/extensions"
+VM_ASSESSMENT = VM + "/patchassessmentresults"
+ARC_ASSESSMENT = ARC + "/patchassessmentresults"
+MACHINE_TYPES = (VM, ARC)
+
+AUTOMATIC_BY_PLATFORM = "automaticbyplatform"
+TRANSIENT_STATES = frozenset({"creating", "updating", "deleting"})
+NOT_RUNNING = frozenset({"powerstate/deallocated", "powerstate/deallocating", "powerstate/stopped"})
+AUTO_ASSESS_SERVICE = "MsftLinuxPatchAutoAssess"
+
+
+@dataclass(frozen=True)
+class ExtensionKind:
+    publisher: str
+    type: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.publisher}.{self.type}"
+
+    def matches(self, extension: Resource) -> bool:
+        props = extension.properties
+        return (
+            str(props.get("publisher", "")).lower() == self.publisher.lower()
+            and str(props.get("type", "")).lower() == self.type.lower()
+        )
+
+    def to_json(self) -> dict[str, str]:
+        return {"publisher": self.publisher, "type": self.type}
+
+
+CPLAT = "Microsoft.CPlat.Core"
+SOFTWARE_UPDATE_MANAGEMENT = "Microsoft.SoftwareUpdateManagement"
+PATCH_EXTENSION = {
+    "windows": ExtensionKind(CPLAT, "WindowsPatchExtension"),
+    "linux": ExtensionKind(CPLAT, "LinuxPatchExtension"),
+}
+OS_UPDATE_EXTENSION = {
+    "windows": ExtensionKind(SOFTWARE_UPDATE_MANAGEMENT, "WindowsOsUpdateExtension"),
+    "linux": ExtensionKind(SOFTWARE_UPDATE_MANAGEMENT, "LinuxOsUpdateExtension"),
+}
+ALL_KINDS = (*PATCH_EXTENSION.values(), *OS_UPDATE_EXTENSION.values())
+
+
+def dig(obj: Any, *path: str) -> Any:
+    for step in path:
+        obj = obj.get(step) if isinstance(obj, Mapping) else None
+    return obj
+
+
+def is_vm(machine: Resource) -> bool:
+    return machine.type_key == VM
+
+
+def machines(estate: Estate) -> tuple[Resource, ...]:
+    return estate.of_type(*MACHINE_TYPES)
+
+
+def machine_os(machine: Resource) -> str:
+    """``windows``, ``linux`` or ``""`` (Compute keeps it on the OS disk, HybridCompute at the top)."""
+    props = machine.properties
+    found = dig(props, "storageProfile", "osDisk", "osType") or props.get("osType")
+    if not found:
+        if dig(props, "osProfile", "windowsConfiguration") is not None:
+            found = "windows"
+        elif dig(props, "osProfile", "linuxConfiguration") is not None:
+            found = "linux"
+    text = str(found or "").lower()
+    return text if text in ("windows", "linux") else ""
+
+
+def patch_settings(machine: Resource, os_name: str) -> Mapping[str, Any]:
+    key = "windowsConfiguration" if os_name == "windows" else "linuxConfiguration"
+    found = dig(machine.properties, "osProfile", key, "patchSettings")
+    return found if isinstance(found, Mapping) else {}
+
+
+def periodic_assessment_on(machine: Resource, os_name: str) -> bool:
+    return str(patch_settings(machine, os_name).get("assessmentMode", "")).lower() == AUTOMATIC_BY_PLATFORM
+
+
+def required_extensions(machine: Resource, os_name: str) -> tuple[ExtensionKind, ...]:
+    """The update extensions this machine needs for what Update Manager does with it."""
+    if is_vm(machine):
+        return (PATCH_EXTENSION[os_name],)
+    kinds = [OS_UPDATE_EXTENSION[os_name]]
+    if periodic_assessment_on(machine, os_name):
+        kinds.append(PATCH_EXTENSION[os_name])
+    return tuple(kinds)
+
+
+def extension_kind(extension: Resource) -> ExtensionKind | None:
+    return next((kind for kind in ALL_KINDS if kind.matches(extension)), None)
+
+
+def update_extensions(estate: Estate, machine: Resource) -> tuple[Resource, ...]:
+    """The machine's Update Manager extensions (any of the four kinds), as the estate holds them."""
+    child_type = VM_EXTENSION if is_vm(machine) else ARC_EXTENSION
+    return tuple(e for e in estate.children(machine.id, child_type) if extension_kind(e) is not None)
+
+
+def provisioning_state(resource: Resource) -> str:
+    return str(resource.properties.get("provisioningState") or "")
+
+
+def latest_assessment(estate: Estate, machine: Resource) -> Resource | None:
+    child_type = VM_ASSESSMENT if is_vm(machine) else ARC_ASSESSMENT
+    found = [r for r in estate.children(machine.id, child_type) if r.id.lower().endswith("/latest")]
+    return found[0] if found else None
+
+
+def managed_by_update_manager(estate: Estate, machine: Resource, os_name: str) -> bool:
+    """Signals that Update Manager is meant to handle the machine: platform patch or assessment
+    mode, an assessment on record, or an update extension already installed."""
+    settings = patch_settings(machine, os_name)
+    modes = {str(settings.get("patchMode", "")).lower(), str(settings.get("assessmentMode", "")).lower()}
+    return (
+        AUTOMATIC_BY_PLATFORM in modes
+        or latest_assessment(estate, machine) is not None
+        or bool(update_extensions(estate, machine))
+    )
+
+
+def power_state(machine: Resource) -> str:
+    """Resource Graph's ``properties.extended.instanceView.powerState.code`` (or ARM's statuses)."""
+    code = dig(machine.properties, "extended", "instanceView", "powerState", "code")
+    if code:
+        return str(code)
+    for status in dig(machine.properties, "instanceView", "statuses") or ():
+        if isinstance(status, Mapping) and str(status.get("code", "")).startswith("PowerState/"):
+            return str(status["code"])
+    return ""
+
+
+def extension_operations_blocked(machine: Resource) -> str:
+    """Why ARM would refuse extension operations on this machine now ("" when it would not)."""
+    if is_vm(machine):
+        if dig(machine.properties, "osProfile", "allowExtensionOperations") is False:
+            return "osProfile.allowExtensionOperations is false (playbook extension-operations)"
+        state = power_state(machine)
+        if state.lower() in NOT_RUNNING:
+            stopped = state.split("/")[-1]
+            return f"the VM is {stopped}; extension operations need it running (playbook powered-off-machines)"
+        return ""
+    status = str(machine.properties.get("status") or "")
+    if status and status.lower() != "connected":
+        return f"the Arc-enabled server is {status}; extension operations need the Connected Machine agent connected"
+    enabled = dig(machine.properties, "agentConfiguration", "extensionsEnabled")
+    if str(enabled).lower() == "false":
+        return "extensions are disabled in the Connected Machine agent's configuration (playbook extension-operations)"
+    return ""
+
+
+def error_texts(value: Any) -> list[str]:
+    """Every ``code: message`` in an errorDetails / error value (an ARM error, a list, or strings)."""
+    out: list[str] = []
+    _collect(value, out)
+    return out
+
+
+def _collect(value: Any, out: list[str]) -> None:
+    if value is None:
+        return
+    if isinstance(value, str):
+        if value.strip():
+            out.append(value.strip())
+        return
+    if isinstance(value, Mapping):
+        code = str(value.get("code") or "").strip()
+        message = str(value.get("message") or "").strip()
+        if code or message:
+            out.append(f"{code}: {message}" if code and message else code or message)
+        for nested in ("details", "innererror", "error"):
+            _collect(value.get(nested), out)
+        return
+    if isinstance(value, Iterable):
+        for item in value:
+            _collect(item, out)
+
+
+def assessment_errors(result: Resource) -> list[str]:
+    props = result.properties
+    return error_texts(props.get("errorDetails")) + error_texts(props.get("error"))
+
+
+def assessment_failed(result: Resource) -> bool:
+    """Failed, or finished with errors ("Not assessed" in the portal's compliance view)."""
+    status = str(result.properties.get("status") or "").lower()
+    if status == "failed":
+        return True
+    # Resource Graph rows may lack ``status`` (query-logs.md does not list it): errors decide then.
+    return status in ("", "completedwithwarnings", "unknown") and bool(assessment_errors(result))
+
+
+def mentions_auto_assess(result: Resource | None) -> bool:
+    if result is None:
+        return False
+    return any(AUTO_ASSESS_SERVICE.lower() in text.lower() for text in assessment_errors(result))
