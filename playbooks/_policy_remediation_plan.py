@@ -217,12 +217,8 @@ def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:
         resource_id=str(task["remediation_id"]),
         action="create-remediation",
         before={"provisioningState": None},
-        after={
-            "provisioningState": "Succeeded",
-            "policyAssignmentId": body["properties"]["policyAssignmentId"],
-            "policyDefinitionReferenceId": body["properties"].get("policyDefinitionReferenceId", ""),
-            "filters": body["properties"]["filters"],
-        },
+        # What the task covers is in params; the state the engine verifies is the task's outcome.
+        after={"provisioningState": "Succeeded"},
         params={
             "scope": task["scope"],
             "name": task["name"],

@@ -177,7 +177,11 @@ def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
                 resource_id=scope.rstrip("/") + ROLE_ASSIGNMENTS_SEGMENT + name,
                 action="create-role-assignment",
                 before={"principalId": None, "roleDefinitionId": None},
-                after={"principalId": principal, "roleDefinitionId": role_id},
+                # The action reads roleDefinitionId back scope-free, whatever form ARM returns.
+                after={
+                    "principalId": principal.lower(),
+                    "roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{str(guid).lower()}",
+                },
                 params={
                     "scope": scope,
                     "name": name,
