@@ -222,3 +222,44 @@ def test_maintenance_window_lengthened_within_the_maximum() -> None:
         assert config is not None
         assert config["properties"]["maintenanceWindow"]["duration"] == duration
         assert config["properties"]["maintenanceWindow"]["recurEvery"] == "Day"
+
+
+def test_patch_orchestration_manual_sets_customer_managed_schedules_on_tagged_vms() -> None:
+    from tests.unit.test_maintenance_machines import manual_estate
+
+    not_enabled = run_through_emulator(manual_estate(), playbooks=["patch-orchestration-manual"])
+    assert not_enabled.first.changes == ()
+    result = run_through_emulator(
+        manual_estate(), playbooks=["patch-orchestration-manual"], fix={"patch-orchestration-manual": True}
+    )
+    assert result.errors == ()
+    assert {c.resource_id.split("/")[-1] for c in result.first.changes} == {"by-os", "by-platform"}
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
+    assert {f.resource_id.split("/")[-1] for f in result.again.findings} == {"scheduled"}
+    stored = result.emulator.state.store.get(_id(vm(SUB_A, "rg-app", "by-os")))
+    assert stored is not None
+    settings = stored["properties"]["osProfile"]["windowsConfiguration"]["patchSettings"]
+    assert settings["patchMode"] == "AutomaticByPlatform"
+    assert settings["automaticByPlatformSettings"]["bypassPlatformSafetyChecksOnUserSchedule"] is True
+    untagged = result.emulator.state.store.get(_id(vm(SUB_A, "rg-app", "untagged")))
+    assert untagged is not None
+    assert untagged["properties"]["osProfile"]["windowsConfiguration"]["patchSettings"]["patchMode"] == "AutomaticByOS"
+
+
+def test_recreated_machine_gets_its_dropped_assignment_back_after_the_buffer() -> None:
+    from tests.unit.test_maintenance_machines import recreated_estate
+
+    early = run_through_emulator(recreated_estate("2026-11-26T09:00:00Z"), playbooks=["recreated-machine"])
+    assert early.errors == () and early.first.changes == ()
+    assert [f.key.split(":")[0] for f in early.first.findings] == ["dropped"]
+    result = run_through_emulator(recreated_estate("2026-11-26T15:00:00Z"), playbooks=["recreated-machine"])
+    assert result.errors == ()
+    assert [c.action for c in result.first.changes] == ["create-configuration-assignment"]
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == () and result.again.findings == ()
+    rebuilt = _id(vm(SUB_A, "rg-app", "rebuilt"))
+    stored = result.emulator.state.store.get(
+        f"{rebuilt}/providers/Microsoft.Maintenance/configurationAssignments/daily-22z"
+    )
+    assert stored is not None and stored["properties"]["resourceId"].lower() == rebuilt.lower()
