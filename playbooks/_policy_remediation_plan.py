@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from remediator import Change, Context, Finding, Resource
+from remediator import Change, Context, Finding, PolicyState, Resource
 
 from ._policy_model import (
     ARC_MACHINE,
+    REMEDIABLE_EFFECTS,
     VIRTUAL_MACHINE,
     Assignment,
     Member,
@@ -92,6 +93,32 @@ def _blocked(ctx: Context, assignment: Assignment) -> str:
     return ""
 
 
+UNSEEN = (
+    "the assignment is not in the inventory, so its identity cannot be checked; it is probably assigned at a "
+    "management group above this run's scope: run with --management-group"
+)
+
+
+def _state_properties(state: PolicyState) -> Mapping[str, Any]:
+    props = state.raw.get("properties")
+    return props if isinstance(props, Mapping) else state.raw
+
+
+def _unseen_assignment(state: PolicyState) -> Resource:
+    """A stand-in for an assignment the inventory could not read, from what its policy state says."""
+    scope = str(_state_properties(state).get("policyAssignmentScope") or "")
+    return Resource.from_arm(
+        {
+            "id": state.policy_assignment_id,
+            "type": "Microsoft.Authorization/policyAssignments",
+            "properties": {
+                "policyDefinitionId": state.policy_set_definition_id or state.policy_definition_id,
+                "scope": scope,
+            },
+        }
+    )
+
+
 def remediable_targets(ctx: Context) -> list[Target]:
     """One target per (machine, assignment, reference) that a remediation task could fix."""
     estate = ctx.estate
@@ -109,11 +136,12 @@ def remediable_targets(ctx: Context) -> list[Target]:
         if not is_aum_definition(state.policy_definition_id, custom):
             continue
         machine = estate.get(state.resource_id)
+        if machine is None or machine.type_key not in (VIRTUAL_MACHINE, ARC_MACHINE):
+            continue
         assignment_resource = estate.get(state.policy_assignment_id)
-        if machine is None or assignment_resource is None:
-            continue
-        if machine.type_key not in (VIRTUAL_MACHINE, ARC_MACHINE):
-            continue
+        unseen = assignment_resource is None
+        if assignment_resource is None:
+            assignment_resource = _unseen_assignment(state)
         assignment = Assignment(assignment_resource)
         member = assignment.member(estate, state.policy_definition_id, state.policy_definition_reference_id)
         if member is None:
@@ -123,14 +151,18 @@ def remediable_targets(ctx: Context) -> list[Target]:
                 lookup_definition(estate, state.policy_definition_id),
                 assignment.parameters if not assignment.is_initiative else {},
             )
-        # Audit-only or disabled assignments (and unknown definitions) are never remediated.
-        if not member.remediable:
+        # Audit-only or disabled assignments (and unknown definitions) are never remediated. For an
+        # assignment the inventory could not read, the state's own policyDefinitionAction decides.
+        action = str(_state_properties(state).get("policyDefinitionAction") or "").lower()
+        remediable = action in REMEDIABLE_EFFECTS if unseen and action else member.remediable
+        if not remediable:
             continue
         key = (machine.key, f"{assignment.id.lower()}|{member.reference_id.lower()}")
         if key in seen:
             continue
         seen.add(key)
         running = running_remediations(estate, assignment.id, member.reference_id)
+        blocked = UNSEEN if unseen else _blocked(ctx, assignment)
         out.append(
             Target(
                 machine=machine,
@@ -138,7 +170,7 @@ def remediable_targets(ctx: Context) -> list[Target]:
                 member=member,
                 reasons=missed_reasons(estate, machine),
                 task_scope=_task_scope(scope_option, assignment, machine),
-                blocked=_blocked(ctx, assignment),
+                blocked=blocked,
                 running=running[0].id if running else "",
             )
         )

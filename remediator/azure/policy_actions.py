@@ -33,7 +33,6 @@ from ..model import Change
 from .actions import Action, register_action
 from .arm_errors import arm_errors
 from .retry import PRINCIPAL_NOT_FOUND, REMEDIATION_RUNNING, PollTimeout, call_with_retry, poll_until
-from .sdk_values import raw_body
 
 if TYPE_CHECKING:
     from azure.mgmt.policyinsights import PolicyInsightsClient
@@ -46,6 +45,11 @@ RUNNING_STATES = frozenset({"accepted", "evaluating", "running", "cancelling"})
 DEFAULT_REMEDIATION_API_VERSION = "2021-10-01"
 # Any subscription works for tenant-level calls (management group scope): the client needs one.
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
+    """``cls=`` hook: the response JSON as ARM sent it (``text()`` works on every transport's response)."""
+    return json.loads(pipeline_response.http_response.text())
 
 
 def _guid(role_definition_id: str) -> str:
@@ -163,7 +167,7 @@ class RemediationTarget:
     def get(self, clients: ArmClients, api_version: str) -> dict[str, Any] | None:
         try:
             with arm_errors():
-                body = self._call(clients, "get", api_version=api_version, cls=raw_body)
+                body = self._call(clients, "get", api_version=api_version, cls=raw_json)
         except ArmOperationError as exc:
             if exc.code in ("RemediationNotFound", "ResourceNotFound", "NotFound", "Http404"):
                 return None
@@ -174,7 +178,7 @@ class RemediationTarget:
         # Bytes, not the SDK model: the 2019-07-01 model would drop the 2021-10-01 fields.
         content = json.dumps(body).encode()
         with arm_errors():
-            return dict(self._call(clients, "create_or_update", content, api_version=api_version, cls=raw_body))
+            return dict(self._call(clients, "create_or_update", content, api_version=api_version, cls=raw_json))
 
     def deployments(self, clients: ArmClients, api_version: str) -> list[Any]:
         with arm_errors():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from playbooks.policy_remediation import PLAYBOOK
@@ -160,3 +161,23 @@ def test_compliant_estate_has_no_findings() -> None:
     data = sc.landing_zone()
     data["policyStates"] = [{**s, "complianceState": "Compliant"} for s in data["policyStates"]]
     assert _run(data) == ([], [])
+
+
+def test_assignment_the_inventory_could_not_read_is_reported_not_fixed() -> None:
+    data = sc.landing_zone()
+    data["resources"] = [r for r in data["resources"] if r["id"] not in (sc.A_MG["id"], sc.INITIATIVE["id"])]
+    findings, changes = _run(data)
+    unseen = next(f for f in findings if f.data["assignment_id"] == sc.A_MG["id"])
+    assert not unseen.fixable
+    assert "--management-group" in unseen.detail
+    assert all(c.params["body"]["properties"]["policyAssignmentId"] != sc.A_MG["id"] for c in changes)
+    # A state whose own policyDefinitionAction says audit is left alone even when the assignment is unseen.
+    estate = b.to_estate(data)
+    audit_states = tuple(
+        replace(s, raw={"properties": {"policyDefinitionAction": "audit"}})
+        if s.policy_assignment_id == sc.A_MG["id"]
+        else s
+        for s in estate.policy_states
+    )
+    audited = Context(estate=replace(estate, policy_states=audit_states))
+    assert all(f.data["assignment_id"] != sc.A_MG["id"] for f in PLAYBOOK.detect(audited))
