@@ -1,9 +1,9 @@
 """Shared fixtures: a served emulator (real HTTPS, throwaway CA) per test, shut down afterwards.
 
-    def test_x(emulator_factory):
-        served = emulator_factory(estate_dict, provider_registration_polls=1)
-        client = ResourceManagementClient(served.credential(), sub, **served.client_kwargs())
-        served.emulator.get(resource_id)
+def test_x(emulator_factory):
+    served = emulator_factory(estate_dict, provider_registration_polls=1)
+    client = ResourceManagementClient(served.credential(), sub, **served.client_kwargs())
+    served.emulator.get(resource_id)
 """
 
 from __future__ import annotations
@@ -45,6 +45,16 @@ class Served:
             "connection_verify": self.endpoint.ca_path,
             "polling_interval": 0,
         }
+
+    def arm(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A raw ARM call with a valid bearer token (``requests.Response``), for shapes the SDK hides."""
+        import requests
+
+        token = self.credential().get_token(f"{self.endpoint.url}/.default").token
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        return requests.request(
+            method, f"{self.endpoint.url}{path}", headers=headers, verify=self.endpoint.ca_path, timeout=30, **kwargs
+        )
 
 
 @pytest.fixture

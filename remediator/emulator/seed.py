@@ -26,9 +26,8 @@ def build_state(estate: dict[str, Any], knobs: Knobs | None = None) -> EmulatorS
     for subscription in estate["subscriptions"]:
         state.add_subscription(copy.deepcopy(subscription))
     for resource in estate.get("resources") or []:
-        stored = copy.deepcopy(resource)
+        stored = state.store.put(copy.deepcopy(resource))  # fills type and name from the id
         normalise_on_load(stored)
-        state.store.put(stored)
     _add_implied_resource_groups(state)
     state.policy_states = copy.deepcopy(estate.get("policyStates") or [])
     # A provider the estate shows mid-registration finishes like one the bot registered.

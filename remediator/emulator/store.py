@@ -64,8 +64,8 @@ def parent_of(resource_id: str) -> str:
     """One level up: a VM for its extension, the resource group for a VM (ARM's nesting)."""
     parts = split_id(resource_id)
     parent = parts[:-2]
-    if parent and parent[-1].lower() == "providers":
-        parent = parent[:-1]
+    if len(parent) >= 2 and parent[-2].lower() == "providers":
+        parent = parent[:-2]  # ".../providers/NS/type/name": the parent is what precedes "providers"
     return "/" + "/".join(parent) if parent else ""
 
 
