@@ -15,7 +15,7 @@ from typing import Any
 
 from remediator import Estate
 
-from ._policy_model import MANAGEMENT_GROUP, ROLE_ASSIGNMENT, last_segment, properties_of
+from ._policy_model import MANAGEMENT_GROUP, ROLE_ASSIGNMENT, ROLE_DEFINITION, last_segment, properties_of
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
@@ -67,7 +67,7 @@ def role_definition(estate: Estate, guid: str) -> Mapping[str, Any] | None:
     for key, value in estate.definitions.items():
         if "/roledefinitions/" in key and key.endswith("/" + guid):
             return value
-    for resource in estate.of_type("microsoft.authorization/roledefinitions"):
+    for resource in estate.of_type(ROLE_DEFINITION):
         if resource.name.lower() == guid:
             return resource.raw or {"properties": dict(resource.properties)}
     return None

@@ -24,12 +24,12 @@ from ._policy_model import (
     POLICY_SET_DEFINITION,
     REMEDIATION,
     ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
     USER_ASSIGNED_IDENTITY,
     VIRTUAL_MACHINE,
     assignments,
 )
 from ._policy_rbac import (
-    BUILTIN_ROLE_IDS,
     CONTRIBUTOR,
     FORBIDDEN_ROLES,
     VIRTUAL_MACHINE_CONTRIBUTOR,
@@ -214,12 +214,14 @@ PLAYBOOK = register(
                     POLICY_SET_DEFINITION,
                     REMEDIATION,
                     ROLE_ASSIGNMENT,
+                    ROLE_DEFINITION,
                     USER_ASSIGNED_IDENTITY,
                     MANAGEMENT_GROUP,
                 }
             ),
             policy_states=True,
-            definitions=AUM_BUILTIN_IDS | BUILTIN_ROLE_IDS,
+            # Role definitions come in bulk from Resource Graph (authorizationresources), not one read each.
+            definitions=AUM_BUILTIN_IDS,
         ),
         permissions=("Microsoft.Authorization/roleAssignments/write",),
         read_permissions=("Microsoft.Authorization/roleAssignments/read",),

@@ -310,22 +310,21 @@ def estate(
     }
 
 
-def _builtins() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for folder in ("policy-definitions", "role-definitions"):
-        for path in sorted((BUILTINS_DIR / folder).glob("*.json")):
-            body = json.loads(path.read_text())
-            out[str(body["id"]).lower()] = body
-    return out
+def _builtins(folder: str) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted((BUILTINS_DIR / folder).glob("*.json"))]
 
 
 def to_estate(data: dict[str, Any]) -> Estate:
-    """The in-memory Estate the inventory would build from ``data`` (for pure unit tests)."""
+    """The in-memory Estate the inventory would build from ``data`` (for pure unit tests).
+
+    As the inventory does: built-in policy definitions resolved by id, role definitions read in
+    bulk as resources (Resource Graph's authorizationresources).
+    """
     return Estate(
         now=datetime(2026, 11, 26, 9, tzinfo=UTC),
         tenant_id=TENANT,
         subscriptions=tuple(Subscription(s["subscriptionId"], s.get("displayName", "")) for s in data["subscriptions"]),
-        resources=tuple(Resource.from_arm(r) for r in data["resources"]),
+        resources=tuple(Resource.from_arm(r) for r in [*data["resources"], *_builtins("role-definitions")]),
         policy_states=tuple(
             PolicyState(
                 resource_id=s["resourceId"],
@@ -337,5 +336,5 @@ def to_estate(data: dict[str, Any]) -> Estate:
             )
             for s in data["policyStates"]
         ),
-        definitions=_builtins(),
+        definitions={str(d["id"]).lower(): d for d in _builtins("policy-definitions")},
     )
