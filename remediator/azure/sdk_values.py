@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import Any
 
@@ -14,5 +15,10 @@ def enum_text(value: object) -> str:
 
 
 def raw_body(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
-    """``cls=`` hook for SDK operations: the response JSON exactly as ARM sent it, not the model."""
-    return pipeline_response.http_response.json()
+    """``cls=`` hook for SDK operations: the response JSON exactly as ARM sent it, not the model.
+
+    Parsed from the text because the older (msrest) clients hand back a legacy transport
+    response, which has ``text()`` but no ``json()``.
+    """
+    text = pipeline_response.http_response.text()
+    return json.loads(text) if text else None

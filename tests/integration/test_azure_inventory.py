@@ -188,8 +188,6 @@ def test_unknown_subscription_is_a_usage_error_naming_it(served: Any) -> None:
 def test_pages_through_more_than_a_thousand_rows(served: Any) -> None:
     doc = small_estate()
     doc["resources"].extend(vm(SUB1, f"bulk{i:04d}", group="rg1") for i in range(1150))
-    # A generous quota: this test is about paging, not about waiting for the quota to reset.
-    doc["emulator"] = {"graphQuota": 1000}
     emu, backend = served(doc)
 
     estate = backend.read_estate(Scope(subscriptions=(SUB1,)), Needs(resource_types=frozenset({VM})), None)
@@ -203,7 +201,9 @@ def test_pages_through_more_than_a_thousand_rows(served: Any) -> None:
 
 def test_waits_for_the_resource_graph_quota_instead_of_failing(served: Any) -> None:
     doc = small_estate()
-    doc["emulator"] = {"graphQuota": 1, "graphQuotaWindowSeconds": 0.5}
+    # One query per half second: without waiting for the announced reset, the second query of
+    # the three (one per table) would be refused with 429.
+    doc["emulator"] = {"throttling": True, "graphQuota": 1, "graphQuotaWindowSeconds": 0.5}
     emu, backend = served(doc)
     needs = Needs(resource_types=frozenset({VM, ASSIGNMENT}), policy_states=True)
 
