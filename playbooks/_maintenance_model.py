@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from remediator import Estate, Resource
+from remediator import Estate, Resource, parse_resource_id
 from remediator.schedule import MaintenanceWindow, ScheduleError, Window, next_window, parse_window
 
 VM_TYPE = "microsoft.compute/virtualmachines"
@@ -54,6 +54,10 @@ def assignment_target(assignment_id: str) -> str:
     lowered = assignment_id.lower()
     cut = lowered.rfind(ASSIGNMENT_SEGMENT)
     return assignment_id[:cut] if cut >= 0 else ""
+
+
+def resource_type_of(resource_id: str) -> str:
+    return parse_resource_id(resource_id).get("type", "").lower()
 
 
 def is_group_or_subscription(scope: str) -> bool:
@@ -222,10 +226,42 @@ class Attachment:
     machine: Resource
     configuration: Configuration
     assignment: Assignment
+    # Not attached yet, but the moved-machine or re-created-machine fix is about to attach it.
+    intended: bool = False
 
     def describe(self) -> str:
         how = f"dynamic scope {self.assignment.name}" if self.assignment.dynamic else "assigned"
+        if self.intended:
+            how = "to be re-attached"
         return f"{self.configuration.resource.name} ({how})"
+
+
+def time_of(text: object) -> datetime | None:
+    """An ARM timestamp (``...Z`` or with an offset), or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def earlier_runs(estate: Estate, machine: Resource, created: datetime) -> dict[str, Resource]:
+    """Configuration id (lowercase) -> latest ``applyupdates`` record of this resource id before ``created``.
+
+    Runs before the machine's ``timeCreated`` belonged to an earlier machine with the same id.
+    """
+    runs: dict[str, tuple[datetime, Resource]] = {}
+    for record in estate.of_type(APPLY_UPDATE_TYPE):
+        props = record.properties
+        if str(props.get("resourceId") or "").lower() != machine.key:
+            continue
+        started = time_of(props.get("startDateTime") or props.get("lastUpdateTime"))
+        config_id = str(props.get("maintenanceConfigurationId") or "").lower()
+        earlier = started is not None and started < created and bool(config_id)
+        if earlier and started is not None and (config_id not in runs or runs[config_id][0] < started):
+            runs[config_id] = (started, record)
+    return {config_id: record for config_id, (_, record) in runs.items()}
 
 
 class MaintenanceView:
@@ -243,12 +279,28 @@ class MaintenanceView:
                 self.dynamic.append(assignment)
             else:
                 self.static_by_target.setdefault(assignment.target.lower(), []).append(assignment)
+        self.by_name: dict[tuple[str, str], list[Resource]] = {}
+        for machine in machines(estate):
+            self.by_name.setdefault((machine.name.lower(), machine.type_key), []).append(machine)
+        self.intended: dict[str, list[Assignment]] = {}
+        for target, stale in self.static_by_target.items():
+            if estate.get(target) is not None:
+                continue
+            name, type_ = target.rsplit("/", 1)[-1], resource_type_of(target)
+            moved = self.by_name.get((name, type_), [])
+            if len(moved) == 1:
+                self.intended.setdefault(moved[0].key, []).extend(stale)
 
     def configuration(self, configuration_id: str) -> Configuration | None:
         return self.configurations.get(configuration_id.lower())
 
-    def attachments(self, machine: Resource) -> list[Attachment]:
-        """Every (configuration, assignment) that schedules ``machine``; unknown configurations skipped."""
+    def attachments(self, machine: Resource, *, intended: bool = False) -> list[Attachment]:
+        """Every (configuration, assignment) that schedules ``machine``; unknown configurations skipped.
+
+        ``intended`` adds what the moved-machine and re-created-machine fixes will attach (a stale
+        assignment of a machine that moved here; a configuration an earlier machine with this id
+        ran under), so the other playbooks judge the machine as it will be after this run.
+        """
         found: list[Attachment] = []
         candidates: Iterable[Assignment] = [
             *self.static_by_target.get(machine.key, ()),
@@ -258,13 +310,27 @@ class MaintenanceView:
             config = self.configuration(assignment.configuration_id)
             if config is not None:
                 found.append(Attachment(machine, config, assignment))
+        if intended:
+            found.extend(self._intended(machine, {a.configuration.resource.key for a in found}))
         return found
 
-    def active_attachments(self, machine: Resource) -> list[Attachment]:
+    def _intended(self, machine: Resource, attached: set[str]) -> Iterable[Attachment]:
+        pending = list(self.intended.get(machine.key, ()))
+        created = time_of(machine.properties.get("timeCreated"))
+        if created is not None:
+            for config_id, record in earlier_runs(self.estate, machine, created).items():
+                pending.append(Assignment(record, config_id, machine.id, {}))
+        for assignment in pending:
+            config = self.configuration(assignment.configuration_id)
+            if config is not None and config.resource.key not in attached:
+                attached.add(config.resource.key)
+                yield Attachment(machine, config, assignment, intended=True)
+
+    def active_attachments(self, machine: Resource, *, intended: bool = True) -> list[Attachment]:
         """Attachments to InGuestPatch configurations that have not expired, one per configuration."""
         seen: set[str] = set()
         out: list[Attachment] = []
-        for attachment in self.attachments(machine):
+        for attachment in self.attachments(machine, intended=intended):
             key = attachment.configuration.resource.key
             if attachment.configuration.active(self.now) and key not in seen:
                 seen.add(key)

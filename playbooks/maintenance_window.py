@@ -22,14 +22,16 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, register
-from remediator.schedule import ScheduleError, format_duration, parse_duration
+from remediator.schedule import ScheduleError, Window, format_duration, parse_duration, windows_between
 
 from ._maintenance_model import (
     INSTALLATION_RESULT_TYPES,
     MAINTENANCE_RESOURCE_TYPES,
+    Attachment,
     MaintenanceView,
     options_schema,
 )
+from ._maintenance_model import time_of as _time
 
 PLAYBOOK_ID = "maintenance-window"
 DOC = "troubleshoot.md#update-history-inaccurately-shows-that-you-exceeded-the-maintenance-window"
@@ -41,11 +43,7 @@ RESERVE = (
 
 
 def _when(result: Resource) -> datetime | None:
-    text = str(result.properties.get("lastModifiedDateTime") or result.properties.get("startDateTime") or "")
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-    except ValueError:
-        return None
+    return _time(result.properties.get("lastModifiedDateTime") or result.properties.get("startDateTime"))
 
 
 def _machine_of(result: Resource) -> str:
@@ -68,6 +66,21 @@ def _exceeded_runs(ctx: Context) -> dict[str, list[Resource]]:
             latest[machine] = result
     # Only the latest run counts: an exceeded window followed by a clean run is history.
     return {m: [r] for m, r in latest.items() if r.properties.get("maintenanceWindowExceeded") is True}
+
+
+def _running_when(attached: list[Attachment], result: Resource) -> list[Attachment]:
+    """The schedules whose window was open when the run started (all of them if none matches)."""
+    started = _time(result.properties.get("startDateTime"))
+    if started is None:
+        return attached
+    probe = Window(started - timedelta(minutes=1), started + timedelta(minutes=1))
+    hits = [
+        a
+        for a in attached
+        if a.configuration.window is not None
+        and any(w.start <= started < w.end for w in windows_between(a.configuration.window, probe.start, probe.end))
+    ]
+    return hits or attached
 
 
 def _target(minimum: timedelta, exceeded: timedelta | None) -> timedelta:
@@ -98,7 +111,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
                 data={"installation": results[0].id},
             )
             continue
-        for attachment in attached:
+        for attachment in _running_when(attached, results[0]):
             machines_by_config.setdefault(attachment.configuration.resource.key, []).append(machine.name)
     for key, config in sorted(view.configurations.items()):
         if not config.active(view.now) or config.window is None:

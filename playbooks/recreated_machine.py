@@ -16,18 +16,19 @@ re-attached, once the 8-hour buffer has passed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from remediator import Change, Context, Finding, Needs, Playbook, Resource, register
+from remediator import Change, Context, Finding, Needs, Playbook, register
 
 from ._maintenance_model import (
-    APPLY_UPDATE_TYPE,
     MAINTENANCE_RESOURCE_TYPES,
     VM_TYPE,
     MaintenanceView,
     assignment_id_for,
+    earlier_runs,
     horizon,
     options_schema,
+    time_of,
 )
 
 PLAYBOOK_ID = "recreated-machine"
@@ -37,38 +38,19 @@ STATIC_BUFFER = timedelta(hours=8)
 DYNAMIC_BUFFER = timedelta(hours=12)
 
 
-def _time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _earlier_runs(ctx: Context, machine: Resource, created: datetime) -> dict[str, datetime]:
-    """Configuration id (lowercase) -> latest run on an earlier machine with this resource id."""
-    runs: dict[str, datetime] = {}
-    for record in ctx.estate.of_type(APPLY_UPDATE_TYPE):
-        props = record.properties
-        if str(props.get("resourceId") or "").lower() != machine.key:
-            continue
-        started = _time(props.get("startDateTime") or props.get("lastUpdateTime"))
-        config_id = str(props.get("maintenanceConfigurationId") or "").lower()
-        if started is not None and started < created and config_id:
-            runs[config_id] = max(started, runs.get(config_id, started))
-    return runs
-
-
 def detect(ctx: Context) -> Iterable[Finding]:
     view = MaintenanceView(ctx.estate)
     now, span = view.now, horizon(ctx.options)
     for machine in ctx.estate.of_type(VM_TYPE):
-        created = _time(machine.properties.get("timeCreated"))
+        created = time_of(machine.properties.get("timeCreated"))
         if created is None:
             continue
-        attached = view.active_attachments(machine)
-        earlier = _earlier_runs(ctx, machine, created)
+        attached = view.active_attachments(machine, intended=False)
+        earlier = {
+            config_id: time_of(record.properties.get("startDateTime") or record.properties.get("lastUpdateTime"))
+            or created
+            for config_id, record in earlier_runs(ctx.estate, machine, created).items()
+        }
         upcoming = sorted(
             ((w, a) for a in attached if (w := a.configuration.next_window(now, span)) is not None),
             key=lambda pair: pair[0].start,
@@ -148,7 +130,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
 def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
     if not finding.key.startswith("dropped:"):
         return ()
-    ready = _time(str(finding.data.get("ready_at")))
+    ready = time_of(str(finding.data.get("ready_at")))
     if ready is None or ctx.estate.now < ready:
         return ()
     return (

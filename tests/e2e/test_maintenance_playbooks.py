@@ -263,3 +263,42 @@ def test_recreated_machine_gets_its_dropped_assignment_back_after_the_buffer() -
         f"{rebuilt}/providers/Microsoft.Maintenance/configurationAssignments/daily-22z"
     )
     assert stored is not None and stored["properties"]["resourceId"].lower() == rebuilt.lower()
+
+
+MAINTENANCE_PLAYBOOKS = [
+    "maintenance-moved-resource",
+    "schedule-prerequisites",
+    "schedule-conflicts",
+    "powered-off-machines",
+    "maintenance-window",
+    "patch-orchestration-manual",
+    "recreated-machine",
+]
+
+
+def _flagged(finding: Any) -> str:
+    """The machine or configuration a finding is about (an assignment id names its machine)."""
+    parts = finding.resource_id.split("/")
+    lowered = [p.lower() for p in parts]
+    if "configurationassignments" in lowered:
+        return parts[lowered.index("configurationassignments") - 3]
+    return parts[-1]
+
+
+def test_a_fleet_never_seen_is_fixed_in_one_apply_with_no_false_positives() -> None:
+    from tests.data.maintenance.fleet import EXPECTED, fleet
+
+    opt_in = {"powered-off-machines": True, "maintenance-window": True, "patch-orchestration-manual": True}
+    result = run_through_emulator(fleet(), playbooks=MAINTENANCE_PLAYBOOKS, fix=opt_in)
+    assert result.errors == ()
+    found: dict[str, dict[str, bool]] = {}
+    for finding in result.first.findings:
+        found.setdefault(finding.playbook, {})[_flagged(finding)] = any(
+            c.finding_id == finding.id for c in result.first.changes
+        )
+    expected_changes = {pb: {n: o != "report" for n, o in names.items()} for pb, names in EXPECTED.items()}
+    assert found == expected_changes
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
+    left = {(f.playbook, _flagged(f)) for f in result.again.findings}
+    assert left == {(pb, n) for pb, names in EXPECTED.items() for n, o in names.items() if o in ("report", "changed")}
