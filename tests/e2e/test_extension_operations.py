@@ -53,6 +53,7 @@ def test_opted_in_it_sets_only_allow_extension_operations() -> None:
     assert statuses(result.applied) == {"applied"}
     for machine_id, machine in before.items():
         stored = result.emulator.get(machine_id)
+        assert stored is not None
         assert stored["properties"]["osProfile"]["allowExtensionOperations"] is True
         # Nothing else in the VM moved.
         wanted = dict(machine["properties"]["osProfile"], allowExtensionOperations=True)

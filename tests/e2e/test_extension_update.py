@@ -181,7 +181,7 @@ def test_a_failed_extension_that_was_not_removed_makes_the_assessment_fail() -> 
         assert [o.status for o in applied.outcomes] == ["failed"]
         assert applied.outcomes[0].error is not None
         assert applied.outcomes[0].error.code == "VMExtensionProvisioningError"
-        assert h.emulator.get(f"{machine['id']}/patchAssessmentResults/latest")["properties"]["status"] == "Failed"
+        assert _latest(h.emulator, machine)["status"] == "Failed"
         # The full plan (delete first) then succeeds, and the next plan is empty.
         assert statuses(h.apply(h.plan().plan)) == {"applied"}
         assert h.plan().plan.changes == ()
@@ -221,7 +221,9 @@ def test_a_stale_plan_is_not_applied() -> None:
         plan = h.plan().plan
         # Someone repairs the extension between plan and apply.
         with h.emulator.state.lock:
-            h.emulator.state.store.get_live(other["id"])["properties"]["provisioningState"] = "Succeeded"
+            live = h.emulator.state.store.get_live(other["id"])
+            assert live is not None
+            live["properties"]["provisioningState"] = "Succeeded"
         applied = h.apply(plan)
         by_action = {c.action: o.status for c, o in zip(plan.changes, applied.outcomes, strict=True)}
         assert by_action == {"delete-extension": "stale", "assess-patches": "skipped"}
