@@ -57,12 +57,18 @@ class ArmTarget:
 class EmulatorEndpoint(Protocol):
     """What `remediator.emulator` hands out when it serves (duck-typed: no import of the emulator)."""
 
-    url: str
-    ca_path: str
-    tenant_id: str
-    client_id: str
-    client_secret: str
-    authority: str
+    @property
+    def url(self) -> str: ...
+    @property
+    def ca_path(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def client_secret(self) -> str: ...
+    @property
+    def authority(self) -> str: ...
 
 
 def default_credential(ca_bundle: str | None = None) -> TokenCredential:
