@@ -1,0 +1,172 @@
+"""policy-identity-roles and policy-remediation end to end: engine -> real SDK clients -> HTTPS emulator.
+
+Every test ends with "apply, then plan again: no changes", and the emulator's remediations
+really fail for a missing role and succeed once it is granted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from remediator import Scope
+from tests.data.policy import builders as b
+from tests.data.policy import scenarios as sc
+from tests.playbook_harness import harness, run_through_emulator, statuses
+
+BOTH = ["policy-identity-roles", "policy-remediation"]
+ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
+
+
+def _grants(changes: Any) -> set[tuple[str, str, str]]:
+    return {
+        (c.params["scope"].lower(), c.params["principal_id"], c.params["role_definition_id"].rsplit("/", 1)[-1])
+        for c in changes
+        if c.action == "create-role-assignment"
+    }
+
+
+def _tasks(changes: Any) -> dict[tuple[str, str], list[str]]:
+    out = {}
+    for c in changes:
+        if c.action == "create-remediation":
+            props = c.params["body"]["properties"]
+            key = (props["policyAssignmentId"], props.get("policyDefinitionReferenceId", ""))
+            out[key] = sorted(props["filters"].get("resourceIds") or props["filters"].get("locations"))
+    return out
+
+
+def test_landing_zone_roles_then_remediation_then_nothing_left(tmp_path: Any) -> None:
+    result = run_through_emulator(sc.landing_zone(), playbooks=BOTH)
+    assert result.errors == ()
+    first = result.first
+    assert _grants(first.changes) == {
+        (b.sub_id(b.S1).lower(), sc.P_OLD, b.CONTRIBUTOR),
+        (sc.IMAGE_DEFINITION_ID.lower(), sc.P_OLD, b.CONTRIBUTOR),
+    }
+    assert _tasks(first.changes) == {(sc.A_OLD["id"], ""): sorted([sc.VM_GALLERY["id"], sc.VM_RESTORED["id"]])}
+    assert statuses(result.applied) == {"applied"}
+    # Roles were granted before the task ran: it succeeded for both machines.
+    task = next(o for o in result.applied.outcomes if "remediation" in o.detail)
+    assert "2/2 deployments succeeded" in task.detail
+    emulator = result.emulator
+    vm = emulator.get(sc.VM_GALLERY["id"])
+    assert (
+        vm["properties"]["osProfile"]["windowsConfiguration"]["patchSettings"]["assessmentMode"]
+        == "AutomaticByPlatform"
+    )
+    granted = [
+        r for r in emulator.state.store.of_type(ROLE_ASSIGNMENT_TYPE) if r["properties"]["principalId"] == sc.P_OLD
+    ]
+    assert {r["name"] for r in granted} >= {
+        c.params["name"] for c in first.changes if c.action == "create-role-assignment"
+    }
+    # Apply, then plan again: no changes; what is left is what the bot cannot fix, said plainly.
+    assert result.again.changes == ()
+    left = {f.resource_id: f for f in result.again.findings}
+    assert set(left) == {sc.A_NO_IDENTITY["id"], sc.ARC["id"], sc.VM_RESTORED["id"]}
+    assert not any(f.fixable for f in result.again.findings)
+    # The initiative is assigned at a management group a subscription-scoped run cannot read.
+    assert "--management-group" in left[sc.VM_RESTORED["id"]].detail
+
+
+def test_remediation_fails_for_the_missing_role_and_succeeds_once_granted() -> None:
+    with harness(sc.landing_zone(), playbooks=["policy-remediation"]) as h:
+        first = h.plan().plan
+        applied = h.apply(first)
+        [outcome] = applied.outcomes
+        assert outcome.status == "failed"
+        assert outcome.error is not None and outcome.error.code == "AuthorizationFailed"
+        assert "vm-gallery: AuthorizationFailed" in outcome.error.message
+        assert "Microsoft.Compute/galleries/images/versions/read" in outcome.error.message
+        again = h.plan().plan
+        # vm-restored was fixed; vm-gallery is proposed again, under a fresh task name.
+        assert _tasks(again.changes) == {(sc.A_OLD["id"], ""): [sc.VM_GALLERY["id"]]}
+    with harness(_export(h.emulator), playbooks=BOTH) as h2:
+        plan = h2.plan().plan
+        assert _grants(plan.changes) == {
+            (b.sub_id(b.S1).lower(), sc.P_OLD, b.CONTRIBUTOR),
+            (sc.IMAGE_DEFINITION_ID.lower(), sc.P_OLD, b.CONTRIBUTOR),
+        }
+        applied = h2.apply(plan)
+        assert statuses(applied) == {"applied"}
+        assert h2.plan().plan.changes == ()
+
+
+def _export(emulator: Any) -> dict[str, Any]:
+    """The emulator's current tenant as an estate file, to continue in a second run."""
+    state = emulator.state
+    return {
+        "now": "2026-11-26T09:00:00Z",
+        "tenantId": state.tenant_id,
+        "subscriptions": [dict(s) for s in state.subscriptions.values()],
+        "resources": list(state.store),
+        "policyStates": [dict(p) for p in state.policy_states],
+    }
+
+
+def test_management_group_scope_sees_the_initiative_and_remediates_its_member() -> None:
+    result = run_through_emulator(sc.landing_zone(), playbooks=BOTH, scope=Scope(management_group=b.MG))
+    tasks = _tasks(result.first.changes)
+    assert tasks[(sc.A_MG["id"], "prereq")] == [sc.VM_RESTORED["id"]]
+    assert (sc.A_MG["id"], "audit") not in tasks
+    mg_task = next(
+        c
+        for c in result.first.changes
+        if c.params.get("body", {}).get("properties", {}).get("policyDefinitionReferenceId") == "prereq"
+    )
+    assert mg_task.params["scope"] == b.sub_id(b.S1)  # below the management group assignment
+    assert statuses(result.applied) == {"applied"}
+    settings = result.emulator.get(sc.VM_RESTORED["id"])["properties"]["osProfile"]["windowsConfiguration"]
+    assert settings["patchSettings"]["patchMode"] == "AutomaticByPlatform"
+    assert result.again.changes == ()
+
+
+def test_an_estate_never_seen_gets_the_right_tasks_and_roles_and_none_of_the_wrong_ones() -> None:
+    """120 restored VMs in two groups, an old assignment, a shared image in a third group, an audit
+    assignment, a custom DINE policy nobody named, and an identity that already holds enough."""
+    shared = b.gallery_image(b.S1, "shared-images", "corp", "win2022")
+    vms = [b.vm(b.S1, "fleet-a", f"a{i:03d}", attach=True, os_profile=False) for i in range(70)]
+    vms += [b.vm(b.S1, "fleet-b", f"b{i:03d}", image_id=shared[2]["id"], os_profile=False) for i in range(50)]
+    principal = "bbbbbbbb-0000-4000-8000-000000000001"
+    fine_principal = "bbbbbbbb-0000-4000-8000-000000000002"
+    old = b.policy_assignment(b.rg_id(b.S1, "fleet-a"), "assess-a", b.VM_ASSESSMENT, principal=principal)
+    old_b = b.policy_assignment(b.rg_id(b.S1, "fleet-b"), "assess-b", b.VM_ASSESSMENT, principal=fine_principal)
+    audit = b.policy_assignment(b.sub_id(b.S1), "audit", b.AUDIT_ASSESSMENT)
+    other = b.custom_definition(b.sub_id(b.S1), "other-dine", "deployIfNotExists", [b.CONTRIBUTOR])
+    other_assignment = b.policy_assignment(b.sub_id(b.S1), "other", other["id"], principal=fine_principal)
+    resources = [
+        b.resource_group(b.S1, "fleet-a"),
+        b.resource_group(b.S1, "fleet-b"),
+        b.resource_group(b.S1, "shared-images"),
+        *shared,
+        *vms,
+        old,
+        old_b,
+        audit,
+        other,
+        other_assignment,
+        b.role_assignment(b.rg_id(b.S1, "fleet-a"), principal, b.VM_CONTRIBUTOR, "r1"),
+        # Owner at the subscription covers everything for the second identity.
+        b.role_assignment(b.sub_id(b.S1), fine_principal, b.OWNER, "r2"),
+    ]
+    states = [b.state(v, old if v["name"].startswith("a") else old_b, b.VM_ASSESSMENT) for v in vms]
+    states += [b.state(v, audit, b.AUDIT_ASSESSMENT) for v in vms[:5]]
+    states += [b.state(v, other_assignment, other["id"]) for v in vms[:5]]
+    result = run_through_emulator(b.estate(resources, states, subs=(b.S1,)), playbooks=BOTH)
+    first = result.first
+    # Only the first identity lacks Contributor, only at its own resource group (fleet-a VMs use no image).
+    assert _grants(first.changes) == {(b.rg_id(b.S1, "fleet-a").lower(), principal, b.CONTRIBUTOR)}
+    sizes = sorted(
+        (c.params["body"]["properties"]["policyAssignmentId"].rsplit("/", 1)[-1], len(c.params["resource_ids"]))
+        for c in first.changes
+        if c.action == "create-remediation"
+    )
+    assert sizes == [("assess-a", 70), ("assess-b", 50)]
+    assert all(
+        c.params["scope"].lower() in (b.rg_id(b.S1, "fleet-a").lower(), b.rg_id(b.S1, "fleet-b").lower())
+        for c in first.changes
+        if c.action == "create-remediation"
+    )
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
+    assert result.again.findings == ()
