@@ -88,8 +88,13 @@ def _read_extension(clients: ArmClients, change: Change) -> Mapping[str, Any]:
 
 
 def _delete_extension(clients: ArmClients, change: Change) -> str:
-    removed = delete_resource(clients, change.resource_id, api_version_for(change.resource_id))
     name = parse_resource_id(change.resource_id).get("name", change.resource_id)
+    version = api_version_for(change.resource_id)
+    # ARM answers a DELETE of a missing resource with 204 like a real delete; look first, so the
+    # outcome says which it was.
+    if get_json(clients, change.resource_id, version) is None:
+        return f"extension {name} was already gone"
+    removed = delete_resource(clients, change.resource_id, version)
     return f"extension {name} removed" if removed else f"extension {name} was already gone"
 
 
@@ -179,6 +184,7 @@ def _wait(clients: ArmClients, machine_id: str, response: HttpResponse) -> dict[
 
 def _assess(clients: ArmClients, change: Change) -> str:
     machine_id = _machine(change)
+    _wanted(change)  # a change that could never be verified is refused before anything is sent
     url = f"{machine_id}/assessPatches?api-version={api_version_for(machine_id)}"
 
     def start() -> HttpResponse:
