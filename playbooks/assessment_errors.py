@@ -89,7 +89,12 @@ PLAYBOOK = register(
         detect=detect,
         needs=Needs(resource_types=frozenset({*MACHINE_TYPES, VM_ASSESSMENT, ARC_ASSESSMENT})),
         permissions=(),
-        read_permissions=("Microsoft.Compute/virtualMachines/read", "Microsoft.HybridCompute/machines/read"),
+        read_permissions=(
+            "Microsoft.Compute/virtualMachines/read",
+            "Microsoft.Compute/virtualMachines/patchAssessmentResults/read",
+            "Microsoft.HybridCompute/machines/read",
+            "Microsoft.HybridCompute/machines/patchAssessmentResults/read",
+        ),
         fix_default=False,
         phase=90,
     )

@@ -230,11 +230,16 @@ PLAYBOOK = register(
             "Microsoft.HybridCompute/machines/extensions/delete",
             "Microsoft.HybridCompute/machines/assessPatches/action",
         ),
+        # roles-permissions.md: reading results, and the status of the assessment's async operation.
         read_permissions=(
             "Microsoft.Compute/virtualMachines/read",
             "Microsoft.Compute/virtualMachines/extensions/read",
+            "Microsoft.Compute/virtualMachines/patchAssessmentResults/read",
+            "Microsoft.Compute/locations/operations/read",
             "Microsoft.HybridCompute/machines/read",
             "Microsoft.HybridCompute/machines/extensions/read",
+            "Microsoft.HybridCompute/machines/patchAssessmentResults/read",
+            "Microsoft.HybridCompute/locations/updateCenterOperationResults/read",
         ),
         fix_default=True,
         phase=50,
