@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -76,7 +77,10 @@ def requests_to(emu: Emulator, method: str, path_end: str) -> list[Any]:
     return [e for e in emu.request_log if e.method == method and e.path.lower().endswith(path_end.lower())]
 
 
-def test_wrong_client_secret_is_a_one_line_access_error_without_the_secret(serve: Any) -> None:
+def test_wrong_client_secret_is_a_one_line_access_error_without_the_secret(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     _, ep = serve(estate())
     wrong = "s3cr3t-" + ep.client_secret[::-1]
     backend = AzureBackend.for_endpoint(dataclasses.replace(ep, client_secret=wrong))
@@ -90,6 +94,8 @@ def test_wrong_client_secret_is_a_one_line_access_error_without_the_secret(serve
     assert message.startswith("Azure authentication failed")
     assert "\n" not in message
     assert wrong not in message and ep.client_secret not in message
+    assert caplog.records, "debug logging was captured"
+    assert wrong not in caplog.text and ep.client_secret not in caplog.text
 
 
 class _NoCredential:
@@ -115,7 +121,10 @@ def test_unavailable_credential_is_an_access_error(serve: Any) -> None:
     assert str(raised.value) == "Azure authentication failed: no credential here"
 
 
-def test_token_refused_by_arm_is_an_access_error_without_the_token(serve: Any) -> None:
+def test_token_refused_by_arm_is_an_access_error_without_the_token(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     emu, ep = serve(estate())
     backend = AzureBackend(ArmSession.create(ep.url, ep.ca_path, _BogusToken()))
     try:
@@ -124,6 +133,8 @@ def test_token_refused_by_arm_is_an_access_error_without_the_token(serve: Any) -
     finally:
         backend.close()
     assert _BogusToken.token not in str(raised.value)
+    assert "\n" not in str(raised.value)
+    assert caplog.records and _BogusToken.token not in caplog.text
     assert any(e.status == 401 for e in emu.request_log)
 
 
