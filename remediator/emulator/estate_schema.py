@@ -132,9 +132,6 @@ def _resource_problem(
     derived = resource_type_of(resource_id)
     if declared and derived and declared.lower() != derived.lower():
         return f"{path}.type", f"'{declared}' does not match the type of its id ('{derived}')"
-    name = resource.get("name")
-    if name is not None and derived and name.lower() != split_id(resource_id)[-1].lower():
-        return f"{path}.name", f"'{name}' does not match the last segment of its id"
     if derived.lower() == MANAGEMENT_GROUP_TYPE:
         children = ((resource.get("properties") or {}).get("children")) or []
         return _children_problem(children, subscriptions, f"{path}.properties.children")

@@ -50,21 +50,10 @@ class Endpoint:
 class Emulator:
     """An estate loaded into an emulated tenant. ``serve()`` it; read its state back in tests."""
 
-    def __init__(self, estate: dict[str, Any], *, label: str = "<dict>", knobs: Knobs | None = None) -> None:
+    def __init__(self, state: EmulatorState, *, label: str = "<dict>", principal: Principal | None = None) -> None:
         self.label = label
-        self.estate = estate
-        self.state: EmulatorState = build_state(estate, knobs)
-        principal = (estate.get("emulator") or {}).get("principal")
-        self.authority = TokenAuthority(
-            self.state.tenant_id,
-            Principal(
-                client_id=principal["clientId"],
-                client_secret=principal["clientSecret"],
-                object_id=principal.get("objectId") or principal["clientId"],
-            )
-            if principal
-            else None,
-        )
+        self.state = state
+        self.authority = TokenAuthority(state.tenant_id, principal)
 
     @classmethod
     def load(cls, source: str | Path | Mapping[str, Any], **knob_overrides: Any) -> Emulator:
@@ -73,9 +62,20 @@ class Emulator:
         Raises :class:`EstateError` (one line, with the JSON path) for a bad estate.
         ``knob_overrides`` replace the estate's ``emulator`` knobs (None values are ignored).
         """
-        label, estate = load_estate(source)
-        knobs = Knobs.from_estate(estate.get("emulator")).with_overrides(**knob_overrides)
-        return cls(estate, label=label, knobs=knobs)
+        label, estate = load_estate(source)  # a private copy: the state may take it over
+        section = estate.get("emulator") or {}
+        knobs = Knobs.from_estate(section).with_overrides(**knob_overrides)
+        pinned = section.get("principal")
+        principal = (
+            Principal(
+                client_id=pinned["clientId"],
+                client_secret=pinned["clientSecret"],
+                object_id=pinned.get("objectId") or pinned["clientId"],
+            )
+            if pinned
+            else None
+        )
+        return cls(build_state(estate, knobs, owned=True), label=label, principal=principal)
 
     @property
     def tenant_id(self) -> str:

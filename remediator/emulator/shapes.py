@@ -103,12 +103,15 @@ def graph_row(resource: dict[str, Any], tenant_id: str) -> dict[str, Any]:
     row["tags"] = resource.get("tags") if resource.get("tags") is not None else {}
     row["identity"] = resource.get("identity") if resource.get("identity") is not None else {}
     if is_vm(resource):
-        properties = copy.deepcopy(resource.get("properties") or {})
+        # A shallow copy: nested dicts stay shared with the store (rows are read-only).
+        properties = dict(resource.get("properties") or {})
         code = power_state_code(resource)
         properties.pop("instanceView", None)
         if code:
-            extended = properties.setdefault("extended", {})
-            extended.setdefault("instanceView", {})["powerState"] = {
+            extended = dict(properties.get("extended") or {})
+            properties["extended"] = extended
+            extended["instanceView"] = {**(extended.get("instanceView") or {})}
+            extended["instanceView"]["powerState"] = {
                 "code": code,
                 "displayStatus": POWER_STATE_DISPLAY.get(code, code),
                 "level": "Info",

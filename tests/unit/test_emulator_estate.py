@@ -8,6 +8,7 @@ import json
 import pytest
 
 from remediator.emulator import Emulator, EstateError
+from remediator.emulator.estate_schema import read_estate
 from remediator.errors import UsageError
 
 TENANT = "eeeeeeee-0000-4000-8000-000000000001"
@@ -112,15 +113,16 @@ def test_file_estate_keeps_unknown_fields_and_fills_implied_resource_groups(tmp_
 
 def test_bundled_demo_estate_is_valid_and_has_the_documented_subscriptions():
     emulator = Emulator.load("demo")
+    _, demo = read_estate("demo")
     states = {
         s["displayName"]: emulator.provider_state(s["subscriptionId"], "Microsoft.Compute")
-        for s in emulator.estate["subscriptions"]
+        for s in demo["subscriptions"]
     }
     assert states["prod-arc"] == "NotRegistered"
     assert states["branch-arc"] == "Registering"
     assert states["sandbox"] == "NotRegistered"
-    arc_subs = {r["id"].split("/")[2] for r in emulator.estate["resources"] if "HybridCompute/machines/" in r["id"]}
-    sandbox = next(s["subscriptionId"] for s in emulator.estate["subscriptions"] if s["displayName"] == "sandbox")
+    arc_subs = {r["id"].split("/")[2] for r in demo["resources"] if "HybridCompute/machines/" in r["id"]}
+    sandbox = next(s["subscriptionId"] for s in demo["subscriptions"] if s["displayName"] == "sandbox")
     assert sandbox not in arc_subs
 
 
