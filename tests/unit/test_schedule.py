@@ -234,9 +234,9 @@ def test_windows_are_ordered_non_overlapping_and_inside_the_range(
         {"startDateTime": f"2026-01-01 {hour:02d}:00", "duration": "03:55", "timeZone": zone, "recurEvery": unit}
     )
     since = utc(2026, 1, 1) + timedelta(days=offset_days)
-    until = since + timedelta(days=70)
+    until = since + timedelta(days=100)
     found = list(windows_between(mw, since, until))
-    assert found, "every recurrence opens at least once in 70 days"
+    assert found, "every recurrence here opens at least once in 100 days"
     for window in found:
         assert window.start < until and window.end > since
         assert window.duration == timedelta(hours=3, minutes=55)
