@@ -22,10 +22,11 @@ from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
 from .resource_graph import GraphScope, build_query, group_by_table, query_rows
-from .sdk_values import enum_text
+from .sdk_values import enum_text, raw_body
 
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 POLICY_STATE_TYPE = "microsoft.policyinsights/policystates"
+POLICY_ASSIGNMENT_TYPE = "microsoft.authorization/policyassignments"
 
 
 def _visible_subscriptions(clients: ArmClients) -> tuple[dict[str, Subscription], str]:
@@ -111,6 +112,33 @@ def _policy_state(row: Mapping[str, Any]) -> PolicyState:
     )
 
 
+def _assignments_above_scope(
+    clients: ArmClients, resources: list[Resource], policy_states: list[PolicyState], any_subscription: str | None
+) -> list[Resource]:
+    """Policy assignments that policy states name but Resource Graph did not return.
+
+    A subscription-scoped Resource Graph query does not see assignments made at a management
+    group above it, yet their states and identities matter. There are few distinct assignments
+    (not one per machine), so each is read by id, concurrently; one deleted since its states were
+    recorded (404) is left out.
+    """
+    known = {r.key for r in resources}
+    missing = sorted({ps.policy_assignment_id for ps in policy_states if ps.policy_assignment_id.lower() not in known})
+    if not missing or not any_subscription:
+        return []
+    policy = clients.policy(any_subscription)
+
+    def read(assignment_id: str) -> Resource | None:
+        with read_errors():
+            try:
+                return Resource.from_arm(policy.policy_assignments.get_by_id(assignment_id, cls=raw_body))
+            except ResourceNotFoundError:
+                return None
+
+    with ThreadPoolExecutor(max_workers=max(1, clients.settings.read_concurrency)) as pool:
+        return [found for found in pool.map(read, missing) if found is not None]
+
+
 def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime | None = None) -> Estate:
     subscriptions, tenant_id = resolve_subscriptions(clients, scope)
     graph_scope = (
@@ -131,6 +159,10 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
                 if row_type in wanted_types or row_type != POLICY_STATE_TYPE:
                     resources.append(Resource.from_arm(row))
 
+    any_subscription = subscriptions[0].subscription_id if subscriptions else None
+    if POLICY_ASSIGNMENT_TYPE in wanted_types:
+        resources.extend(_assignments_above_scope(clients, resources, policy_states, any_subscription))
+
     states = _provider_states(clients, subscriptions, needs.providers)
     with_providers = tuple(
         Subscription(
@@ -141,7 +173,6 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
         )
         for s in subscriptions
     )
-    any_subscription = subscriptions[0].subscription_id if subscriptions else None
     definitions = read_definitions(clients, needs.definitions, any_subscription) if needs.definitions else {}
     return Estate(
         now=now or datetime.now(UTC),

@@ -263,3 +263,40 @@ def test_resolves_builtin_definitions(served: Any) -> None:
     assert policy["name"] == "59efceea-0c96-497e-a4a1-4eb2290dac15"
     assert "policyRule" in policy["properties"]
     assert estate.definitions[role.lower()]["properties"]["permissions"]
+
+
+def test_reads_management_group_assignments_that_policy_states_name(served: Any) -> None:
+    mg_assignment = f"/providers/Microsoft.Management/managementGroups/platform/providers/{POLICY_ASSIGNMENT}/mg-assess"
+    doc = small_estate()
+    doc["resources"] += [
+        {
+            "id": "/providers/Microsoft.Management/managementGroups/platform",
+            "name": "platform",
+            "type": "Microsoft.Management/managementGroups",
+            "properties": {"children": [{"id": f"/subscriptions/{SUB1}", "type": "/subscriptions"}]},
+        },
+        {
+            "id": mg_assignment,
+            "name": "mg-assess",
+            "type": POLICY_ASSIGNMENT,
+            "location": "westeurope",
+            "identity": {"type": "SystemAssigned", "principalId": "11111111-1111-1111-1111-111111111111"},
+            "properties": {
+                "policyDefinitionId": BUILTIN_POLICY,
+                "scope": "/providers/Microsoft.Management/managementGroups/platform",
+            },
+        },
+    ]
+    doc["policyStates"][0]["policyAssignmentId"] = mg_assignment
+    _, backend = served(doc)
+
+    estate = backend.read_estate(
+        Scope(subscriptions=(SUB1,)),
+        Needs(resource_types=frozenset({POLICY_ASSIGNMENT}), policy_states=True),
+        None,
+    )
+
+    found = estate.get(mg_assignment)
+    assert found is not None
+    assert found.identity["principalId"] == "11111111-1111-1111-1111-111111111111"
+    assert len(estate.of_type(POLICY_ASSIGNMENT)) == 1
