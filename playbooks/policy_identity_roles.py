@@ -29,6 +29,7 @@ from ._policy_model import (
     VIRTUAL_MACHINE,
     assignments,
 )
+from ._policy_options import check_options
 from ._policy_rbac import (
     CONTRIBUTOR,
     FORBIDDEN_ROLES,
@@ -104,6 +105,7 @@ def _held_note(ctx: Context, needs: AssignmentNeeds, scope: str, absent: tuple[s
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
+    check_options(PLAYBOOK_ID, OPTIONS_SCHEMA, ctx.options)
     estate = ctx.estate
     linked_role = ctx.option("linked_role", None)
     options = dict(ctx.options)

@@ -25,6 +25,7 @@ from ._policy_model import (
     USER_ASSIGNED_IDENTITY,
     VIRTUAL_MACHINE,
 )
+from ._policy_options import check_options
 from ._policy_remediation_plan import Target, group_tasks, remediable_targets, task_change
 
 PLAYBOOK_ID = "policy-remediation"
@@ -89,6 +90,7 @@ def _finding(target: Target, leader_data: dict[str, object] | None) -> Finding:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
+    check_options(PLAYBOOK_ID, OPTIONS_SCHEMA, ctx.options)
     targets = remediable_targets(ctx)
     leaders = group_tasks(ctx, targets)
     for target in targets:

@@ -5,8 +5,9 @@ PolicyDefinitionReferenceId), ``listDeployments`` and ``cancel``, at management 
 subscription, resource group and resource scope (``{scope*}``).
 
 A task advances one step per observing poll (GET, list, listDeployments), never by wall clock:
-Accepted -> Evaluating -> Running (targets chosen, one deployment each) -> Succeeded, or Failed
-when any deployment failed. Each deployment runs as the assignment's managed identity and fails
+Accepted -> Evaluating -> Running (targets chosen, one deployment each; ``parallelDeployments`` of
+them run per poll, and once failures exceed ``failureThreshold`` the rest are canceled) ->
+Succeeded, or Failed when any deployment failed. Each deployment runs as the assignment's managed identity and fails
 with ``AuthorizationFailed`` where that identity lacks an action at the machine or at a linked
 resource (see ``policy_effects``); a successful one applies the effect and flips the machine's
 policy state to Compliant (which Resource Graph then serves).
@@ -179,13 +180,25 @@ def _tick(state: EmulatorState, remediation_id: str, remaining: int) -> None:
     if remaining == 1:
         props["provisioningState"] = "Running"
         return
-    for deployment in deployments:
-        if deployment["status"] == "Running":
-            _run_deployment(state, remediation, deployment)
+    # parallelDeployments at a time, one batch per poll; past the failure threshold the rest is canceled.
+    batch = [d for d in deployments if d["status"] == "Running"][: int(props.get("parallelDeployments") or 10)]
+    for deployment in batch:
+        _run_deployment(state, remediation, deployment)
     failed = sum(1 for d in deployments if d["status"] == "Failed")
+    threshold = float((props.get("failureThreshold") or {}).get("percentage", 1.0))
+    pending = [d for d in deployments if d["status"] == "Running"]
+    if pending and failed / len(deployments) > threshold:
+        for deployment in pending:
+            deployment.update(status="Canceled", lastUpdatedOn=state.now_iso())
+        pending = []
+    if pending:
+        props["deploymentStatus"]["failedDeployments"] = failed
+        props["deploymentStatus"]["successfulDeployments"] = sum(1 for d in deployments if d["status"] == "Succeeded")
+        state.countdowns.start("remediation:" + remediation_id, 1, lambda left: _tick(state, remediation_id, left))
+        return
     props["deploymentStatus"] = {
         "totalDeployments": len(deployments),
-        "successfulDeployments": len(deployments) - failed,
+        "successfulDeployments": sum(1 for d in deployments if d["status"] == "Succeeded"),
         "failedDeployments": failed,
     }
     props["provisioningState"] = "Failed" if failed else "Succeeded"

@@ -257,3 +257,24 @@ def test_trigger_evaluation_is_long_running(emulator_factory: Callable[..., Serv
         r.timestamp.isoformat() for r in client.policy_states.list_query_results_for_subscription("latest", b.S1)
     }
     assert not any(t.startswith("2026-11-26T08:00") for t in stamped)
+
+
+def test_parallel_deployments_pace_the_task_and_the_failure_threshold_stops_it(
+    emulator_factory: Callable[..., Served],
+) -> None:
+    served = emulator_factory(sc.landing_zone())
+    client = _client(served)
+    _create(client, "paced", {"policyAssignmentId": sc.A_OLD["id"], "parallelDeployments": 1})
+    assert _until_done(client, "paced") == ["Evaluating", "Running", "Running", "Failed"]
+    # Without any role, the first deployment fails; a zero threshold cancels the rest.
+    data = sc.landing_zone()
+    data["resources"] = [r for r in data["resources"] if not r["id"].endswith("0b6f2d1e-0000-4000-8000-000000000001")]
+    client = _client(emulator_factory(data))
+    _create(
+        client,
+        "strict",
+        {"policyAssignmentId": sc.A_OLD["id"], "parallelDeployments": 1, "failureThreshold": {"percentage": 0.0}},
+    )
+    assert _until_done(client, "strict")[-1] == "Failed"
+    statuses = sorted(d.status for d in client.remediations.list_deployments_at_subscription("strict"))
+    assert statuses == ["Canceled", "Failed"]

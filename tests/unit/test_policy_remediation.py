@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from playbooks.policy_remediation import PLAYBOOK
-from remediator import Change, Context, Finding
+from remediator import Change, ConfigError, Context, Finding
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc
 
@@ -181,3 +183,10 @@ def test_assignment_the_inventory_could_not_read_is_reported_not_fixed() -> None
     )
     audited = Context(estate=replace(estate, policy_states=audit_states))
     assert all(f.data["assignment_id"] != sc.A_MG["id"] for f in PLAYBOOK.detect(audited))
+
+
+def test_invalid_options_stop_the_run_with_a_clear_message() -> None:
+    with pytest.raises(ConfigError, match=r"playbooks\.policy-remediation\.parallel_deployments"):
+        _run(sc.landing_zone(), parallel_deployments=50)
+    with pytest.raises(ConfigError, match="filters"):
+        _run(sc.landing_zone(), filters="resourceIds")
