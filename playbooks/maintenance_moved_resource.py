@@ -29,6 +29,7 @@ from ._maintenance_model import (
     assignment_target,
     exclusion,
     machines,
+    options_schema,
 )
 
 PLAYBOOK_ID = "maintenance-moved-resource"
@@ -238,8 +239,9 @@ PLAYBOOK = register(
         permissions=(
             "Microsoft.Maintenance/configurationAssignments/write",
             "Microsoft.Maintenance/configurationAssignments/delete",
-            "Microsoft.Maintenance/maintenanceConfigurations/read",
         ),
+        read_permissions=("Microsoft.Maintenance/maintenanceConfigurations/read",),
+        options_schema=options_schema(history_days={"type": "number", "exclusiveMinimum": 0}),
         fix_default=True,
         phase=30,
     )

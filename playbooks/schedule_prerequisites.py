@@ -46,7 +46,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
         detail += (
             f"Not fixed automatically: {blocker}."
             if blocker
-            else "Fix: PATCH the VM's patchSettings to Customer Managed Schedules (nothing else changes)."
+            else "Fix: a PATCH of only the VM's patch settings, to Customer Managed Schedules."
         )
         yield Finding(
             playbook=PLAYBOOK_ID,
@@ -88,6 +88,7 @@ PLAYBOOK = register(
         permissions=PATCH_PERMISSIONS,
         fix_default=True,
         phase=40,
+        options_schema={"type": "object", "additionalProperties": False, "properties": {}},
     )
 )
 
