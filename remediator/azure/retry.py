@@ -19,6 +19,7 @@ is a planned, bounded ``register-provider`` change instead of a side effect of a
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -129,11 +130,10 @@ def retrying_on(
     """Decorator form of `call_with_retry`."""
 
     def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> T:
             return call_with_retry(rules, settings, fn, *args, **kwargs)
 
-        wrapper.__name__ = getattr(fn, "__name__", "wrapped")
-        wrapper.__doc__ = fn.__doc__
         return wrapper
 
     return decorate

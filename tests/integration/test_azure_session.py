@@ -216,3 +216,27 @@ def test_a_rule_that_runs_out_of_time_reraises_arms_error(serve: Any) -> None:
     finally:
         backend.close()
     assert raised.value.code == "PrincipalNotFound"
+
+
+def test_throttled_reads_wait_for_retry_after_and_succeed(serve: Any) -> None:
+    doc = estate()
+    doc["subscriptions"][0]["providers"] = {"Microsoft.Compute": "NotRegistered"}
+    doc["emulator"] = {"throttling": True, "readsBurst": 2, "readsPerSecond": 2}
+    emu, ep = serve(doc)
+    namespaces = frozenset(
+        {"Microsoft.Compute", "Microsoft.Maintenance", "Microsoft.HybridCompute", "Microsoft.GuestConfiguration"}
+    )
+    backend = AzureBackend.for_endpoint(ep, FAST)
+    try:
+        found = backend.read_estate(Scope(subscriptions=(SUB,)), Needs(providers=namespaces), None)
+    finally:
+        backend.close()
+
+    sub = found.subscription(SUB)
+    assert sub is not None and sub.provider_state("Microsoft.Compute") == "NotRegistered"
+    assert sub.provider_state("Microsoft.Maintenance") == "Registered"
+    provider_reads = [
+        e.status for e in emu.request_log if "/providers/microsoft." in e.path.lower() and e.method == "GET"
+    ]
+    assert 429 in provider_reads  # the emulator did throttle, and azure-core waited it out
+    assert provider_reads.count(200) == len(namespaces)
