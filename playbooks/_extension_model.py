@@ -112,12 +112,40 @@ def periodic_assessment_on(machine: Resource, os_name: str) -> bool:
     return str(patch_settings(machine, os_name).get("assessmentMode", "")).lower() == AUTOMATIC_BY_PLATFORM
 
 
-def required_extensions(machine: Resource, os_name: str) -> tuple[ExtensionKind, ...]:
-    """The update extensions this machine needs for what Update Manager does with it."""
+def on_demand_installs(machine: Resource, os_name: str) -> tuple[ExtensionKind, ...]:
+    """What an on-demand assessment installs: Azure VMs the patch extension; Arc machines the OS
+    update extension, plus the patch extension when periodic assessment is on."""
     if is_vm(machine):
         return (PATCH_EXTENSION[os_name],)
     kinds = [OS_UPDATE_EXTENSION[os_name]]
     if periodic_assessment_on(machine, os_name):
+        kinds.append(PATCH_EXTENSION[os_name])
+    return tuple(kinds)
+
+
+def required_extensions(
+    estate: Estate, machine: Resource, os_name: str, *, all_machines: bool = False
+) -> tuple[ExtensionKind, ...]:
+    """The update extensions the machine needs for what Update Manager is set to do with it.
+
+    Azure VM: the patch extension once platform patching or periodic assessment is on, or an
+    assessment is on record. Arc: the OS update extension for scheduled patching (patchMode
+    AutomaticByPlatform) or once a user ran an on-demand operation; the patch extension for
+    periodic assessment. A machine with none of these signals needs nothing yet: most VMs in a
+    tenant were never assessed and lack nothing (``all_machines`` treats every one as managed).
+    """
+    settings = patch_settings(machine, os_name)
+    platform_patching = str(settings.get("patchMode", "")).lower() == AUTOMATIC_BY_PLATFORM
+    periodic = periodic_assessment_on(machine, os_name)
+    latest = latest_assessment(estate, machine)
+    if is_vm(machine):
+        needed = all_machines or platform_patching or periodic or latest is not None
+        return (PATCH_EXTENSION[os_name],) if needed else ()
+    kinds: list[ExtensionKind] = []
+    started_by_user = latest is not None and str(latest.properties.get("startedBy", "")).lower() == "user"
+    if all_machines or platform_patching or started_by_user:
+        kinds.append(OS_UPDATE_EXTENSION[os_name])
+    if periodic:
         kinds.append(PATCH_EXTENSION[os_name])
     return tuple(kinds)
 
@@ -140,18 +168,6 @@ def latest_assessment(estate: Estate, machine: Resource) -> Resource | None:
     child_type = VM_ASSESSMENT if is_vm(machine) else ARC_ASSESSMENT
     found = [r for r in estate.children(machine.id, child_type) if r.id.lower().endswith("/latest")]
     return found[0] if found else None
-
-
-def managed_by_update_manager(estate: Estate, machine: Resource, os_name: str) -> bool:
-    """Signals that Update Manager is meant to handle the machine: platform patch or assessment
-    mode, an assessment on record, or an update extension already installed."""
-    settings = patch_settings(machine, os_name)
-    modes = {str(settings.get("patchMode", "")).lower(), str(settings.get("assessmentMode", "")).lower()}
-    return (
-        AUTOMATIC_BY_PLATFORM in modes
-        or latest_assessment(estate, machine) is not None
-        or bool(update_extensions(estate, machine))
-    )
 
 
 def power_state(machine: Resource) -> str:

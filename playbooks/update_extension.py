@@ -14,9 +14,10 @@ the same fix while the LinuxPatchExtension is not Succeeded. Once it is Succeede
 assessment still blames the service, the documented resolution is a reboot: that is reported,
 never done (a reboot is an outage the owner schedules).
 
-A missing extension is only flagged on machines Update Manager is meant to manage (platform patch
-or assessment mode, an assessment on record, or another update extension installed) unless the
-option ``all_machines`` is true: most VMs in a tenant never had an assessment and lack nothing.
+A missing extension is only flagged where something Update Manager is set to do needs it (see
+`_extension_model.required_extensions`: platform patching, periodic assessment, an assessment on
+record) unless the option ``all_machines`` is true: most VMs in a tenant were never assessed and
+lack nothing.
 Machines that cannot run extension operations now (allowExtensionOperations false, a stopped VM,
 a disconnected Arc server) are reported with the reason and not planned.
 """
@@ -42,8 +43,8 @@ from ._extension_model import (
     latest_assessment,
     machine_os,
     machines,
-    managed_by_update_manager,
     mentions_auto_assess,
+    on_demand_installs,
     provisioning_state,
     required_extensions,
     update_extensions,
@@ -68,6 +69,9 @@ class MachineCheck:
     in_progress: tuple[Resource, ...]  # Creating/Updating/Deleting: an operation holds them
     auto_assess: bool  # the latest assessment blames MsftLinuxPatchAutoAssess
     blocked: str
+    # What the assessment must leave installed and Succeeded: the needed extensions and the
+    # broken ones it reinstalls (an Arc patch extension without periodic assessment is not).
+    verify: tuple[ExtensionKind, ...]
 
     @property
     def wrong(self) -> bool:
@@ -91,23 +95,18 @@ def check(estate: Estate, machine: Resource, all_machines: bool) -> MachineCheck
             continue
         (in_progress if state in TRANSIENT_STATES else broken).append(extension)
     kinds_present = {extension_kind(e) for e in installed}
-    managed = all_machines or managed_by_update_manager(estate, machine, os_name)
-    missing = tuple(k for k in required_extensions(machine, os_name) if k not in kinds_present) if managed else ()
-    auto_assess = os_name == "linux" and mentions_auto_assess(latest_assessment(estate, machine))
+    required = required_extensions(estate, machine, os_name, all_machines=all_machines)
+    broken_kinds = {extension_kind(e) for e in broken}
     return MachineCheck(
         machine=machine,
         os_name=os_name,
-        missing=missing,
+        missing=tuple(k for k in required if k not in kinds_present),
         broken=tuple(broken),
         in_progress=tuple(in_progress),
-        auto_assess=auto_assess,
+        auto_assess=os_name == "linux" and mentions_auto_assess(latest_assessment(estate, machine)),
         blocked=extension_operations_blocked(machine),
+        verify=tuple(k for k in on_demand_installs(machine, os_name) if k in required or k in broken_kinds),
     )
-
-
-def _required_broken(result: MachineCheck) -> bool:
-    required = required_extensions(result.machine, result.os_name)
-    return any(extension_kind(e) in required for e in (*result.broken, *result.in_progress))
 
 
 def _describe(result: MachineCheck) -> str:
@@ -173,9 +172,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
                 "in_progress": [e.id for e in result.in_progress],
                 "auto_assess": result.auto_assess,
                 "blocked": result.blocked,
-                # What the assessment must leave installed and Succeeded (checked after it ran).
-                "verify": [k.to_json() for k in required_extensions(machine, result.os_name)],
-                "verified": not result.missing and not _required_broken(result),
+                "verify": [k.to_json() for k in result.verify],
             },
         )
 
@@ -194,16 +191,17 @@ def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
         for broken in finding.data["broken"]
     ]
     yield from deletes
-    if finding.data["verified"]:
-        # Only an extension the machine does not need was broken: removing it is the whole fix.
+    if not finding.data["verify"]:
+        # Only an extension no assessment reinstalls was broken: removing it is the whole fix.
         return
     yield Change(
         finding_id=finding.id,
         playbook=PLAYBOOK_ID,
         resource_id=finding.resource_id,
         action="assess-patches",
-        # Removing a failed extension leaves this False too, so the delete does not make it stale.
-        before={"updateExtensionsSucceeded": finding.data["verified"]},
+        # Something to verify is missing or broken, so this is False; removing a failed extension
+        # leaves it False, so the delete before it does not make this change stale.
+        before={"updateExtensionsSucceeded": False},
         after={"updateExtensionsSucceeded": True},
         params={"extensions": list(finding.data["verify"])},
         order=ASSESS_ORDER,

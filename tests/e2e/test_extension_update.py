@@ -48,7 +48,8 @@ def scenario() -> dict[str, Any]:
         ARC_LIN_FAILED,
         os_update_extension(ARC_LIN_FAILED, "Failed"),
         ARC_WIN_MISSING,
-        assessment(ARC_WIN_MISSING),
+        # A user ran on-demand operations here, so the OS update extension should be installed.
+        assessment(ARC_WIN_MISSING, started_by="User"),
         LIN_AUTO_BROKEN,
         patch_extension(LIN_AUTO_BROKEN, "Failed"),
         assessment(LIN_AUTO_BROKEN, "Failed", AUTO_ASSESS),

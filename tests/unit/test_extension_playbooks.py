@@ -60,19 +60,39 @@ def test_extensions_are_recognised_by_publisher_and_type_not_name() -> None:
     assert [e.name for e in found] == ["patching"]
 
 
-def test_arc_needs_the_os_update_extension_and_the_patch_extension_only_for_periodic_assessment() -> None:
-    plain = _resource(arc("a"))
-    periodic = _resource(arc("b", assessment_mode="AutomaticByPlatform"))
-    assert [k.full_name for k in required_extensions(plain, "linux")] == [
-        "Microsoft.SoftwareUpdateManagement.LinuxOsUpdateExtension"
-    ]
-    assert [k.full_name for k in required_extensions(periodic, "linux")] == [
-        "Microsoft.SoftwareUpdateManagement.LinuxOsUpdateExtension",
-        "Microsoft.CPlat.Core.LinuxPatchExtension",
-    ]
-    assert [k.full_name for k in required_extensions(_resource(vm("c")), "windows")] == [
-        "Microsoft.CPlat.Core.WindowsPatchExtension"
-    ]
+def _required(*resources: dict[str, Any], all_machines: bool = False) -> list[str]:
+    machine = _resource(resources[0])
+    kinds = required_extensions(_estate(*resources), machine, machine_os(machine), all_machines=all_machines)
+    return [k.type for k in kinds]
+
+
+def test_what_each_machine_needs_follows_what_update_manager_is_set_to_do() -> None:
+    assert _required(vm("a")) == ["WindowsPatchExtension"]  # platform patching and assessment
+    plain_vm = vm("b", patch_mode=None, assessment_mode=None)
+    assert _required(plain_vm) == []
+    assert _required(plain_vm, assessment(plain_vm)) == ["WindowsPatchExtension"]
+    assert _required(plain_vm, all_machines=True) == ["WindowsPatchExtension"]
+    plain_arc = arc("c")
+    assert _required(plain_arc) == []
+    # Periodic assessment results do not need the on-demand extension; a user's operation does.
+    assert _required(plain_arc, assessment(plain_arc)) == []
+    assert _required(plain_arc, assessment(plain_arc, started_by="User")) == ["LinuxOsUpdateExtension"]
+    assert _required(arc("d", assessment_mode="AutomaticByPlatform")) == ["LinuxPatchExtension"]
+    scheduled = arc("e", os="windows")
+    scheduled["properties"]["osProfile"]["windowsConfiguration"]["patchSettings"]["patchMode"] = "AutomaticByPlatform"
+    assert _required(scheduled) == ["WindowsOsUpdateExtension"]
+
+
+def test_a_broken_arc_os_update_extension_is_reinstalled_even_without_other_signals() -> None:
+    machine = arc("a")
+    broken = os_update_extension(machine, "Failed")
+    ctx = _ctx(machine, broken)
+    (finding,) = update_extension.detect(ctx)
+    delete, assess = update_extension.plan(ctx, finding)
+    assert delete.resource_id == broken["id"]
+    assert assess.params == {
+        "extensions": [{"publisher": "Microsoft.SoftwareUpdateManagement", "type": "LinuxOsUpdateExtension"}]
+    }
 
 
 def test_error_texts_flatten_nested_details_lists_and_strings() -> None:
@@ -175,7 +195,7 @@ def test_auto_assess_with_a_succeeded_extension_is_a_manual_reboot() -> None:
 
 def test_arc_findings_cite_the_os_update_extension_section() -> None:
     machine = arc("a", os="windows")
-    (finding,) = update_extension.detect(_ctx(machine, assessment(machine)))
+    (finding,) = update_extension.detect(_ctx(machine, assessment(machine, started_by="User")))
     assert finding.doc == "troubleshoot.md#windowslinux-os-update-extension-isnt-installed"
     assert "WindowsOsUpdateExtension is not installed" in finding.detail
 

@@ -131,7 +131,12 @@ def os_update_extension(machine: dict[str, Any], state: str = "Succeeded") -> di
 
 
 def assessment(
-    machine: dict[str, Any], status: str = "Succeeded", errors: Any = None, *, with_status: bool = True
+    machine: dict[str, Any],
+    status: str = "Succeeded",
+    errors: Any = None,
+    *,
+    with_status: bool = True,
+    started_by: str = "Platform",
 ) -> dict[str, Any]:
     """``<machine>/patchAssessmentResults/latest`` as Resource Graph's patchassessmentresources holds it."""
     activity = str(uuid.uuid5(uuid.NAMESPACE_URL, machine["id"] + "/assessment"))
@@ -144,7 +149,7 @@ def assessment(
         "osType": "Windows" if os == "windows" else "Linux",
         "startDateTime": "2026-11-26T07:58:00Z",
         "lastModifiedDateTime": "2026-11-26T08:00:00Z",
-        "startedBy": "Platform",
+        "startedBy": started_by,
         "errorDetails": errors,
         "availablePatchCountByClassification": {"security": 0, "critical": 0, "other": 0},
     }
