@@ -21,7 +21,7 @@ from ..playbook import Needs
 from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
-from .resource_graph import GraphScope, build_query, group_by_table, query_rows
+from .resource_graph import GraphReader, GraphScope, build_query, group_by_table
 from .sdk_values import enum_text, raw_body
 
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
@@ -54,7 +54,9 @@ def _check_management_group(clients: ArmClients, group: str) -> None:
             raise UsageError(f"management group {group} not found or not accessible") from None
 
 
-def resolve_subscriptions(clients: ArmClients, scope: Scope) -> tuple[tuple[Subscription, ...], str]:
+def resolve_subscriptions(
+    clients: ArmClients, scope: Scope, graph: GraphReader
+) -> tuple[tuple[Subscription, ...], str]:
     """The subscriptions ``scope`` covers and the tenant; an unknown subscription is a UsageError."""
     visible, tenant_id = _visible_subscriptions(clients)
     if scope.subscriptions:
@@ -66,7 +68,7 @@ def resolve_subscriptions(clients: ArmClients, scope: Scope) -> tuple[tuple[Subs
     if scope.management_group:
         _check_management_group(clients, scope.management_group)
         query = build_query("resourcecontainers", [SUBSCRIPTION_TYPE])
-        rows = query_rows(clients, GraphScope(management_group=scope.management_group), query)
+        rows = graph.rows(GraphScope(management_group=scope.management_group), query)
         subs: list[Subscription] = []
         for row in rows:
             sub_id = str(row.get("subscriptionId") or row.get("name") or "")
@@ -140,7 +142,8 @@ def _assignments_above_scope(
 
 
 def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime | None = None) -> Estate:
-    subscriptions, tenant_id = resolve_subscriptions(clients, scope)
+    graph = GraphReader(clients)
+    subscriptions, tenant_id = resolve_subscriptions(clients, scope, graph)
     graph_scope = (
         GraphScope(management_group=scope.management_group)
         if scope.management_group and not scope.subscriptions
@@ -152,7 +155,7 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
     policy_states: list[PolicyState] = []
     if subscriptions or graph_scope.management_group:
         for table, table_types in group_by_table(query_types).items():
-            for row in query_rows(clients, graph_scope, build_query(table, table_types)):
+            for row in graph.rows(graph_scope, build_query(table, table_types)):
                 row_type = str(row.get("type", "")).lower()
                 if row_type == POLICY_STATE_TYPE and needs.policy_states:
                     policy_states.append(_policy_state(row))

@@ -110,32 +110,46 @@ def _page_with_headers(pipeline_response: Any, deserialized: Any, _headers: Any)
     return deserialized, dict(pipeline_response.http_response.headers)
 
 
-def query_rows(clients: ArmClients, scope: GraphScope, query: str) -> list[dict[str, Any]]:
-    """All rows of ``query`` over ``scope``, following ``$skipToken`` and waiting out a spent quota."""
-    settings = clients.settings
-    graph = clients.resource_graph()
-    rows: list[dict[str, Any]] = []
-    for target in scope.requests():
-        skip_token: str | None = None
-        while True:
-            options = QueryRequestOptions(
-                top=settings.resource_graph_page_size, skip_token=skip_token, result_format="objectArray"
-            )
-            request = QueryRequest(query=query, options=options, **target)
-            with read_errors():
-                # cls= makes the SDK return (model, headers): the quota is only in the headers.
-                result: Any = graph.resources(request, cls=_page_with_headers)
-            page, headers = result
-            data = page.data or []
-            rows.extend(row for row in data if isinstance(row, dict))
-            skip_token = page.skip_token
-            wait = quota_wait_seconds(
-                {k.lower(): v for k, v in headers.items()}, settings.resource_graph_quota_max_wait
-            )
-            if wait > 0:
-                # Resource Graph answers 429 once the quota is spent; waiting for the announced
-                # reset avoids spending a retry (and the backoff after it) on a known refusal.
-                time.sleep(wait)
-            if not skip_token:
-                break
-    return rows
+class GraphReader:
+    """Runs queries for one inventory pass, keeping to the per-principal Resource Graph quota.
+
+    When a response says the quota is spent, the next query (not this one's caller) waits for
+    the announced reset: Resource Graph would refuse it with 429, and a known refusal is not worth
+    a retry and its backoff. The last query of a pass leaves without waiting.
+    """
+
+    def __init__(self, clients: ArmClients) -> None:
+        self.clients = clients
+        self._resume_at = 0.0
+
+    def _wait_for_quota(self) -> None:
+        delay = self._resume_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def rows(self, scope: GraphScope, query: str) -> list[dict[str, Any]]:
+        """All rows of ``query`` over ``scope``, following ``$skipToken``."""
+        settings = self.clients.settings
+        graph = self.clients.resource_graph()
+        rows: list[dict[str, Any]] = []
+        for target in scope.requests():
+            skip_token: str | None = None
+            while True:
+                options = QueryRequestOptions(
+                    top=settings.resource_graph_page_size, skip_token=skip_token, result_format="objectArray"
+                )
+                request = QueryRequest(query=query, options=options, **target)
+                self._wait_for_quota()
+                with read_errors():
+                    # cls= makes the SDK return (model, headers): the quota is only in the headers.
+                    result: Any = graph.resources(request, cls=_page_with_headers)
+                page, headers = result
+                rows.extend(row for row in page.data or [] if isinstance(row, dict))
+                wait = quota_wait_seconds(
+                    {k.lower(): v for k, v in headers.items()}, settings.resource_graph_quota_max_wait
+                )
+                self._resume_at = time.monotonic() + wait
+                skip_token = page.skip_token
+                if not skip_token:
+                    break
+        return rows
