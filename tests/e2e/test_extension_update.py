@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from tests.cli_runner import run_cli
 from tests.data.extension.estates import (
     arc,
     assessment,
@@ -229,3 +232,17 @@ def test_a_stale_plan_is_not_applied() -> None:
         by_action = {c.action: o.status for c, o in zip(plan.changes, applied.outcomes, strict=True)}
         assert by_action == {"delete-extension": "stale", "assess-patches": "skipped"}
         assert h.plan().plan.changes == ()
+
+
+def test_cli_run_fixes_and_plans_again_clean(tmp_path: Path) -> None:
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(scenario()))
+    args = ["run", "--estate", str(path), "--playbook", "update-extension", "--format", "json"]
+    dry = run_cli([args[0], "--dry-run", *args[1:]])
+    assert dry.code == 2, dry.stderr
+    assert len(json.loads(dry.stdout)["changes"]) == 10
+    fixed = run_cli(args)
+    assert fixed.code == 0, fixed.stderr
+    doc = json.loads(fixed.stdout)
+    assert {o["status"] for o in doc["outcomes"]} == {"applied"}
+    assert doc["plan_after_apply"]["changes"] == []
