@@ -151,6 +151,13 @@ def refuse_extension_operations(machine: dict[str, Any]) -> None:
             )
     elif kind == ARC_TYPE:
         status = str(properties.get("status") or "Connected")
+        enabled = str(_dig(properties, "agentConfiguration", "extensionsEnabled") or "true")
+        if enabled.lower() == "false":
+            raise ArmError(
+                409,
+                "OperationNotAllowed",
+                f"Extensions are disabled in the Connected Machine agent's configuration on '{name}'.",
+            )
         if status.lower() != "connected":
             raise ArmError(
                 409,
@@ -250,16 +257,27 @@ def _operation_result(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
         "availablePatchCountByClassification",
     )
     body = {k: properties.get(k) for k in keys}
-    errors = properties.get("errorDetails")
+    error = _one_error(properties.get("errorDetails"))
     if kind == VM_TYPE:
         body["criticalAndSecurityPatchCount"] = 0
         body["otherPatchCount"] = 0
         body["availablePatches"] = []
-        if errors:
-            body["error"] = errors
+        if error:
+            body["error"] = error
     else:
-        body["errorDetails"] = errors
+        body["errorDetails"] = error
     return body
+
+
+def _one_error(errors: Any) -> dict[str, Any] | None:
+    """Compute's ApiError / HybridCompute's ErrorDetail: one object; a list becomes its details."""
+    if not errors:
+        return None
+    if isinstance(errors, dict):
+        return errors
+    items = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    first = items[0] if items else {"code": "AssessmentFailed", "message": str(errors)}
+    return {"code": first.get("code", "AssessmentFailed"), "message": first.get("message", ""), "details": items}
 
 
 def _assess(state: EmulatorState, request: Request, machine_id: str) -> Response:

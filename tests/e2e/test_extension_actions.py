@@ -13,13 +13,14 @@ from azure.core.rest import HttpRequest
 from remediator import ArmOperationError, Change, UsageError
 from remediator.azure import AzureBackend, put_json
 from remediator.emulator import Emulator
-from tests.data.extension.estates import SUB, arc, estate, patch_extension, vm
+from tests.data.extension.estates import SUB, arc, assessment, estate, patch_extension, vm
 from tests.playbook_harness import FAST
 
 RUNNING = vm("win-running")
 STOPPED = vm("win-stopped", power="deallocated")
 LOCKED = vm("win-locked", allow_extensions=False)
 OFFLINE = arc("arc-offline", status="Disconnected")
+ARC_NO_EXTENSIONS = arc("arc-no-extensions", extensions_enabled="false")
 WINDOWS_PATCH = [{"publisher": "Microsoft.CPlat.Core", "type": "WindowsPatchExtension"}]
 
 
@@ -59,7 +60,12 @@ def _delete(extension_id: str) -> Change:
 
 @pytest.mark.parametrize(
     ("machine", "message"),
-    [(STOPPED, "not running"), (LOCKED, "allowExtensionOperations"), (OFFLINE, "Disconnected")],
+    [
+        (STOPPED, "not running"),
+        (LOCKED, "allowExtensionOperations"),
+        (OFFLINE, "Disconnected"),
+        (ARC_NO_EXTENSIONS, "disabled"),
+    ],
 )
 def test_assessment_is_refused_where_extensions_cannot_run(machine: dict[str, Any], message: str) -> None:
     with backend(machine) as (_, azure), pytest.raises(ArmOperationError) as refused:
@@ -129,3 +135,17 @@ def test_the_emulator_checks_the_assess_patches_api_version() -> None:
         response = client.send_request(HttpRequest("POST", f"{RUNNING['id']}/assessPatches?api-version=2015-06-15"))
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "InvalidApiVersionParameter"
+
+
+def test_machine_side_errors_come_back_in_the_result_whatever_their_shape() -> None:
+    machine = arc("arc-listed")
+    errors = [{"code": "E1", "message": "Failed to fetch http://repo"}, {"code": "E2", "message": "second"}]
+    listed = assessment(machine, "Failed", errors, started_by="User")
+    linux_update = [{"publisher": "Microsoft.SoftwareUpdateManagement", "type": "LinuxOsUpdateExtension"}]
+    with backend(machine, listed) as (emulator, azure):
+        detail = azure.execute(_assess(machine, linux_update))
+        assert "Failed to fetch http://repo" in detail
+        latest = emulator.get(f"{machine['id']}/patchAssessmentResults/latest")
+        assert latest is not None
+        assert latest["properties"]["status"] == "Failed"
+        assert latest["properties"]["errorDetails"] == errors
