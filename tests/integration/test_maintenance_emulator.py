@@ -241,3 +241,29 @@ def test_unsupported_api_version_is_refused(served: Any) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "InvalidApiVersionParameter"
+
+
+def test_dynamic_scope_filter_can_be_patched(served: Any) -> None:
+    from azure.mgmt.maintenance.models import ConfigurationAssignmentFilterProperties as Filter
+
+    mc = client(served)
+    mc.configuration_assignments_for_subscriptions.create_or_update(
+        "rings",
+        ConfigurationAssignment(maintenance_configuration_id=SEED_CONFIG["id"], filter=Filter(os_types=["Linux"])),
+    )
+    patched = mc.configuration_assignments_for_subscriptions.update(
+        "rings",
+        ConfigurationAssignment(maintenance_configuration_id=SEED_CONFIG["id"], filter=Filter(os_types=["Windows"])),
+    )
+    assert patched.filter.os_types == ["Windows"]
+    state = served.emulator.state
+    members = {str(m["name"]) for m in dynamic_scope_members(state, state.store.get(patched.id))}
+    assert members == {"vm1", "arc1"}
+
+
+def test_pending_updates_and_operations(served: Any) -> None:
+    mc = client(served)
+    assert list(mc.updates.list("rg-app", "Microsoft.Compute", "virtualMachines", "vm1")) == []
+    names = {op.name for op in mc.operations.list()}
+    assert "Microsoft.Maintenance/configurationAssignments/write" in names
+    assert list(mc.public_maintenance_configurations.list()) == []
