@@ -199,6 +199,11 @@ class Assignment:
         if not self.is_initiative:
             yield Member(self.definition_id, "", definition, self.parameters)
             return
+        if definition is None:
+            # The initiative itself is not readable (e.g. defined at a management group above the
+            # run): its members are known from the policy states, with their default parameters.
+            yield from self._members_from_states(estate)
+            return
         set_props = properties_of(definition)
         declared = set_props.get("parameters") if isinstance(set_props.get("parameters"), Mapping) else {}
         for ref in set_props.get("policyDefinitions") or ():
@@ -217,6 +222,20 @@ class Assignment:
                 lookup_definition(estate, member_id),
                 resolved,
             )
+
+    def _members_from_states(self, estate: Estate) -> Iterator[Member]:
+        seen: set[str] = set()
+        for state in estate.policy_states:
+            ref = state.policy_definition_reference_id
+            if state.policy_assignment_id.lower() != self.id.lower() or ref.lower() in seen:
+                continue
+            seen.add(ref.lower())
+            definition_id = state.policy_definition_id
+            yield Member(definition_id, ref, lookup_definition(estate, definition_id), {})
+
+    def resolvable(self, estate: Estate) -> bool:
+        """Whether the definition (or initiative) the assignment names is readable."""
+        return lookup_definition(estate, self.definition_id) is not None
 
     def member(self, estate: Estate, definition_id: str, reference_id: str) -> Member | None:
         for member in self.members(estate):

@@ -154,7 +154,10 @@ def remediable_targets(ctx: Context) -> list[Target]:
         # Audit-only or disabled assignments (and unknown definitions) are never remediated. For an
         # assignment the inventory could not read, the state's own policyDefinitionAction decides.
         action = str(_state_properties(state).get("policyDefinitionAction") or "").lower()
-        remediable = action in REMEDIABLE_EFFECTS if unseen and action else member.remediable
+        # When the assignment or its initiative could not be read, its parameters are unknown: the
+        # state's own policyDefinitionAction (Resource Graph carries it) is the better witness.
+        guessed = unseen or not assignment.resolvable(estate)
+        remediable = action in REMEDIABLE_EFFECTS if guessed and action else member.remediable
         if not remediable:
             continue
         key = (machine.key, f"{assignment.id.lower()}|{member.reference_id.lower()}")

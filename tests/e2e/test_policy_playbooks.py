@@ -43,11 +43,15 @@ def test_landing_zone_roles_then_remediation_then_nothing_left(tmp_path: Any) ->
         (b.sub_id(b.S1).lower(), sc.P_OLD, b.CONTRIBUTOR),
         (sc.IMAGE_DEFINITION_ID.lower(), sc.P_OLD, b.CONTRIBUTOR),
     }
-    assert _tasks(first.changes) == {(sc.A_OLD["id"], ""): sorted([sc.VM_GALLERY["id"], sc.VM_RESTORED["id"]])}
+    assert _tasks(first.changes) == {
+        (sc.A_OLD["id"], ""): sorted([sc.VM_GALLERY["id"], sc.VM_RESTORED["id"]]),
+        # The initiative is assigned at the management group above the subscription: the inventory
+        # reads it, and its DINE member gets its own task (its audit member none).
+        (sc.A_MG["id"], "prereq"): [sc.VM_RESTORED["id"]],
+    }
     assert statuses(result.applied) == {"applied"}
     # Roles were granted before the task ran: it succeeded for both machines.
-    task = next(o for o in result.applied.outcomes if "remediation" in o.detail)
-    assert "2/2 deployments succeeded" in task.detail
+    assert any("2/2 deployments succeeded (vm-restored, vm-gallery)" in o.detail for o in result.applied.outcomes)
     emulator = result.emulator
     vm = emulator.get(sc.VM_GALLERY["id"])
     assert (
@@ -62,18 +66,20 @@ def test_landing_zone_roles_then_remediation_then_nothing_left(tmp_path: Any) ->
     }
     # Apply, then plan again: no changes; what is left is what the bot cannot fix, said plainly.
     assert result.again.changes == ()
-    left = {f.resource_id: f for f in result.again.findings}
-    assert set(left) == {sc.A_NO_IDENTITY["id"], sc.ARC["id"], sc.VM_RESTORED["id"]}
+    assert {f.resource_id for f in result.again.findings} == {sc.A_NO_IDENTITY["id"], sc.ARC["id"]}
     assert not any(f.fixable for f in result.again.findings)
-    # The initiative is assigned at a management group a subscription-scoped run cannot read.
-    assert "--management-group" in left[sc.VM_RESTORED["id"]].detail
 
 
 def test_remediation_fails_for_the_missing_role_and_succeeds_once_granted() -> None:
     with harness(sc.landing_zone(), playbooks=["policy-remediation"]) as h:
         first = h.plan().plan
         applied = h.apply(first)
-        [outcome] = applied.outcomes
+        by_change = {c.id: c for c in first.changes}
+        [outcome] = [
+            o
+            for o in applied.outcomes
+            if by_change[o.change_id].params["body"]["properties"]["policyAssignmentId"] == sc.A_OLD["id"]
+        ]
         assert outcome.status == "failed"
         assert outcome.error is not None and outcome.error.code == "AuthorizationFailed"
         assert "vm-gallery: AuthorizationFailed" in outcome.error.message
@@ -170,3 +176,58 @@ def test_an_estate_never_seen_gets_the_right_tasks_and_roles_and_none_of_the_wro
     assert statuses(result.applied) == {"applied"}
     assert result.again.changes == ()
     assert result.again.findings == ()
+
+
+def test_scheduling_policy_needs_a_role_where_its_maintenance_configuration_lives() -> None:
+    config_id = f"{b.rg_id(b.S2, 'maintenance')}/providers/Microsoft.Maintenance/maintenanceConfigurations/weekly"
+    config = {
+        "id": config_id,
+        "name": "weekly",
+        "type": "Microsoft.Maintenance/maintenanceConfigurations",
+        "location": "westeurope",
+        "properties": {
+            "maintenanceScope": "InGuestPatch",
+            "visibility": "Custom",
+            "extensionProperties": {"InGuestPatchMode": "User"},
+            "maintenanceWindow": {
+                "startDateTime": "2026-12-01 02:00",
+                "duration": "02:00",
+                "timeZone": "UTC",
+                "recurEvery": "1Week Sunday",
+            },
+            "installPatches": {
+                "rebootSetting": "IfRequired",
+                "windowsParameters": {"classificationsToInclude": ["Critical"]},
+            },
+        },
+    }
+    schedule = b.policy_assignment(
+        b.sub_id(b.S1),
+        "schedule",
+        b.SCHEDULING,
+        principal=sc.P_OLD,
+        parameters={"maintenanceConfigurationResourceId": config_id},
+    )
+    data = b.estate(
+        [
+            b.resource_group(b.S1, "vms"),
+            b.resource_group(b.S2, "maintenance"),
+            config,
+            sc.VM_RESTORED,
+            schedule,
+            b.role_assignment(b.sub_id(b.S1), sc.P_OLD, b.CONTRIBUTOR, "c1"),
+        ],
+        [b.state(sc.VM_RESTORED, schedule, b.SCHEDULING)],
+    )
+    result = run_through_emulator(data, playbooks=BOTH, options={"policy-remediation": {"trigger_evaluation": True}})
+    assert _grants(result.first.changes) == {(config_id.lower(), sc.P_OLD, b.CONTRIBUTOR)}
+    assert _tasks(result.first.changes) == {(schedule["id"], ""): [sc.VM_RESTORED["id"]]}
+    assert statuses(result.applied) == {"applied"}
+    created = result.emulator.state.store.under(sc.VM_RESTORED["id"], "Microsoft.Maintenance/configurationAssignments")
+    assert [c["properties"]["maintenanceConfigurationId"] for c in created] == [config_id]
+    assert created[0]["name"].endswith("-AzPolicy")
+    assert any(
+        e.method == "POST" and e.path.lower().endswith("/policystates/latest/triggerevaluation")
+        for e in result.emulator.request_log
+    )
+    assert result.again.changes == () and result.again.findings == ()

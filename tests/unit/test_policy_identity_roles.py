@@ -158,3 +158,13 @@ def test_shared_user_assigned_identity_is_granted_once() -> None:
     _, changes = _run(data)
     keys = [(c.params["scope"].lower(), c.params["principal_id"], c.params["role_definition_id"]) for c in changes]
     assert len(keys) == len(set(keys))
+
+
+def test_initiative_the_inventory_cannot_read_is_checked_from_its_states() -> None:
+    data = sc.landing_zone()
+    data["resources"] = [r for r in data["resources"] if r["id"] != sc.INITIATIVE["id"]]
+    # Take the initiative identity's management group grant away: it now lacks Contributor.
+    data["resources"] = [r for r in data["resources"] if not r["id"].endswith("0b6f2d1e-0000-4000-8000-000000000002")]
+    findings, changes = _run(data)
+    assert (b.MG_ID, sc.P_UAI, b.CONTRIBUTOR) in _grants(changes)
+    assert any(f.resource_id == sc.A_MG["id"] for f in findings)
