@@ -7,6 +7,7 @@ from typing import Any
 from playbooks.maintenance_window import PLAYBOOK as WINDOW
 from playbooks.powered_off_machines import PLAYBOOK as POWERED_OFF
 from playbooks.schedule_conflicts import PLAYBOOK as CONFLICTS
+from playbooks.schedule_prerequisites import PLAYBOOK as PREREQUISITES
 from remediator import Context, Finding
 from tests.data.maintenance.estates import (
     SUB_A,
@@ -198,3 +199,47 @@ def test_after_lengthening_nothing_is_planned_again() -> None:
     ctx, findings = run(WINDOW, doc)
     assert [c for f in findings for c in WINDOW.plan(ctx, f)] == []
     assert {f.resource_id.split("/")[-1] for f in findings} == {"roomy", "full", "m3"}
+
+
+def test_schedules_that_collide_only_once_daylight_saving_starts() -> None:
+    pacific = configuration(
+        SUB_A, "rg-maint", "pacific-8am", start="2026-01-01 08:00", time_zone="Pacific Standard Time", duration="01:30"
+    )
+    utc_3pm = configuration(SUB_A, "rg-maint", "utc-3pm", start="2026-01-01 15:00", duration="01:00")
+    machine = vm(SUB_A, "rg-app", "dst")
+    doc = estate(
+        group(SUB_A, "rg-maint"),
+        group(SUB_A, "rg-app"),
+        pacific,
+        utc_3pm,
+        machine,
+        assignment(_id(machine), pacific),
+        assignment(_id(machine), utc_3pm),
+        now="2026-03-06T09:00:00Z",
+    )
+    _, findings = run(CONFLICTS, doc, {"horizon_hours": 48})
+    assert findings == []  # 16:00-17:30Z against 15:00-16:00Z: they only touch
+    _, findings = run(CONFLICTS, doc, {"horizon_hours": 72})
+    (finding,) = findings
+    assert finding.data["first_overlap"] == {"start": "2026-03-08T15:00Z", "end": "2026-03-08T16:00Z"}
+
+
+def test_one_configuration_through_two_scopes_is_one_schedule() -> None:
+    machine = vm(SUB_A, "rg-app", "twice", patch_mode="AutomaticByOS", bypass=None, tags={"ring": "1"})
+    doc = estate(
+        group(SUB_A, "rg-maint"),
+        group(SUB_A, "rg-app"),
+        DAILY,
+        machine,
+        assignment(_id(machine), DAILY),
+        assignment(
+            f"/subscriptions/{SUB_A}",
+            DAILY,
+            name="ring1",
+            filter_={"tagSettings": {"tags": {"ring": ["1"]}, "filterOperator": "All"}},
+        ),
+        assignment(f"/subscriptions/{SUB_A}/resourceGroups/rg-app", DAILY, name="rg-wide", filter_={}),
+    )
+    assert run(CONFLICTS, doc)[1] == []
+    (finding,) = run(PREREQUISITES, doc)[1]
+    assert finding.data["schedules"] == ["daily-22z"]
