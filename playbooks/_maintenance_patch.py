@@ -49,14 +49,16 @@ class PatchSettings:
 def patch_settings(vm: Resource) -> PatchSettings:
     os_name = os_type(vm)
     key = {"Windows": "windowsConfiguration", "Linux": "linuxConfiguration"}.get(os_name, "")
-    config: Any = dig(vm.properties, "osProfile", key) if key else None
+    os_profile = dig(vm.properties, "osProfile")
+    config: Any = dig(os_profile, key) if key else None
     settings = dig(config, "patchSettings") or {}
     bypass = dig(settings, "automaticByPlatformSettings", BYPASS)
     automatic_updates = dig(config, "enableAutomaticUpdates")
     agent = dig(config, "provisionVMAgent")
     return PatchSettings(
         os=os_name,
-        configuration_key=key if isinstance(config, dict) or config is not None else "",
+        # A Windows/Linux configuration block that an export left out can still be PATCHed into place.
+        configuration_key=key if isinstance(os_profile, dict) else "",
         patch_mode=settings.get("patchMode"),
         bypass=bypass if isinstance(bypass, bool) else None,
         enable_automatic_updates=automatic_updates if isinstance(automatic_updates, bool) else None,
@@ -67,6 +69,8 @@ def patch_settings(vm: Resource) -> PatchSettings:
 
 def why_not_fixable(settings: PatchSettings) -> str:
     """Why the PATCH cannot be made, or "" when it can."""
+    if not settings.os:
+        return "the VM's OS type is unknown (no storageProfile.osDisk.osType and no OS configuration)"
     if not settings.configuration_key:
         return (
             "the VM has no osProfile (a specialized or attached-disk VM), so its patch settings "

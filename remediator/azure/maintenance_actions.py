@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from azure.core.exceptions import ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.maintenance.models import ConfigurationAssignment
 
@@ -43,6 +42,8 @@ PATCHABLE_PREFIXES = (
     "properties.osProfile.linuxConfiguration.patchSettings.",
 )
 PATCHABLE_EXACT = ("properties.osProfile.windowsConfiguration.enableAutomaticUpdates",)
+# How the Maintenance RP and ARM say "no such assignment".
+NOT_FOUND_CODES = frozenset({"NotFound", "ResourceNotFound", "Http404"})
 
 
 # --- configuration assignments ----------------------------------------------------------------
@@ -119,7 +120,7 @@ def _assigned_configuration(clients: ArmClients, change: Change) -> str | None:
         with arm_errors():
             found = target.get(clients)
     except ArmOperationError as exc:
-        if exc.code in ("NotFound", "ResourceNotFound", "Http404"):
+        if exc.code in NOT_FOUND_CODES:
             return None
         raise
     return found.maintenance_configuration_id
@@ -156,8 +157,10 @@ def _delete_assignment(clients: ArmClients, change: Change) -> str:
         try:
             with arm_errors():
                 target.delete(clients)
-        except ResourceNotFoundError:
-            return
+        except ArmOperationError as exc:
+            # Already gone (a rerun, or someone else removed it): the change is done.
+            if exc.code not in NOT_FOUND_CODES:
+                raise
 
     call_with_retry(OPERATION_IN_PROGRESS, clients.settings, delete)
     return f"deleted assignment {target.name} from {target.scope}"
