@@ -20,7 +20,7 @@ from typing import Any
 
 from remediator import Context, Resource
 
-from ._policy_model import REMEDIATION, Assignment, Member, identity_principals, is_aum_definition
+from ._policy_model import MANAGEMENT_GROUP, REMEDIATION, Assignment, Member, identity_principals, is_aum_definition
 from ._policy_rbac import (
     FORBIDDEN_ROLES,
     ancestors,
@@ -56,6 +56,8 @@ class AssignmentNeeds:
     identity: str
     problem: str  # non-fixable: no identity, deleted identity, forbidden role ("" when fine)
     lacking: tuple[tuple[Need, tuple[str, ...]], ...]  # (need, roles lacking there)
+    # Needs at a management group the inventory did not read: its role assignments are unknown.
+    unverifiable: tuple[Need, ...] = ()
 
 
 def aum_members(ctx: Context, assignment: Assignment) -> list[Member]:
@@ -130,6 +132,11 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
 
     machines = _noncompliant_machines(ctx, assignment)
     assignment_chain_key = assignment.scope.lower()
+    # A management group covers whole subscriptions: those its machines live in are inside it even
+    # when the hierarchy itself was not read.
+    inside = {machine.subscription_id.lower() for machine, _ in machines.values()}
+    if scope_level(assignment.scope) != "management_group":
+        inside = set()
     if level_rank(scope_level(assignment.scope)) <= level_rank(max_level):
         need(assignment.scope, all_roles, "the assignment's scope")
     else:
@@ -145,19 +152,28 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
         roles = _roles_for(members, reference)
         linked += [(lid, roles, f"{what} of {machine.name}") for lid, what in linked_resources(machine)]
     for linked_id, roles, reason in linked:
-        if assignment_chain_key in ancestors(estate, linked_id):
+        if assignment_chain_key in ancestors(estate, linked_id) or _subscription_inside(linked_id, inside):
             continue  # inside the assignment's scope: covered by the grant there
         grant = [role_guid(str(linked_role))] if linked_role else roles
         need(scope_at_level(linked_id, linked_level), grant, reason)
     if ctx.option("read_failed_deployments", True):
         for scope, reference, summary in _failed_deployment_scopes(ctx, assignment):
             need(scope, _roles_for(members, reference), summary)
+    visible_groups = {group.key for group in estate.of_type(MANAGEMENT_GROUP)}
     lacking = []
+    unverifiable = []
     for item in needs.values():
         absent = missing(estate, principal, item.roles, item.scope)
-        if absent:
+        if absent and scope_level(item.scope) == "management_group" and item.scope.lower() not in visible_groups:
+            unverifiable.append(item)
+        elif absent:
             lacking.append((item, absent))
-    return AssignmentNeeds(assignment, principal, identity, "", tuple(lacking))
+    return AssignmentNeeds(assignment, principal, identity, "", tuple(lacking), tuple(unverifiable))
+
+
+def _subscription_inside(resource_id: str, subscriptions: set[str]) -> bool:
+    parts = [p for p in resource_id.split("/") if p]
+    return len(parts) > 1 and parts[0].lower() == "subscriptions" and parts[1].lower() in subscriptions
 
 
 def describe(roles: Any) -> str:

@@ -121,6 +121,24 @@ def detect(ctx: Context) -> Iterable[Finding]:
         if needs.problem:
             yield _problem_finding(needs)
             continue
+        for need in needs.unverifiable:
+            yield Finding(
+                playbook=PLAYBOOK_ID,
+                resource_id=assignment.id,
+                severity="medium",
+                title=f"Cannot check the roles of '{assignment.display_name}' at {need.scope}",
+                detail=(
+                    f"The {needs.identity} (principal {needs.principal_id}) needs "
+                    f"{', '.join(role_name(estate, r) for r in need.roles)} at {need.scope} for: "
+                    f"{'; '.join(need.reasons)}. This run cannot see role assignments made at that management "
+                    f"group, so it grants nothing there; run with --management-group {need.scope.rsplit('/', 1)[-1]} "
+                    "to check and fix it."
+                ),
+                doc=DOC,
+                fixable=False,
+                key=f"unverifiable|{needs.principal_id.lower()}|{need.scope.lower()}",
+                data={"assignment_id": assignment.id, "principal_id": needs.principal_id, "scope": need.scope},
+            )
         for need, absent in needs.lacking:
             # One grant per (principal, scope, role): assignments sharing a user-assigned identity share it.
             todo = tuple(r for r in absent if (needs.principal_id.lower(), need.scope.lower(), r) not in granted)

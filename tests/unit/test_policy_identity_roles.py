@@ -168,3 +168,19 @@ def test_initiative_the_inventory_cannot_read_is_checked_from_its_states() -> No
     findings, changes = _run(data)
     assert (b.MG_ID, sc.P_UAI, b.CONTRIBUTOR) in _grants(changes)
     assert any(f.resource_id == sc.A_MG["id"] for f in findings)
+
+
+def test_a_management_group_the_run_cannot_see_is_reported_not_granted() -> None:
+    data = sc.landing_zone()
+    # A subscription-scoped inventory sees neither the group nor role assignments made at it.
+    data["resources"] = [
+        r
+        for r in data["resources"]
+        if r["id"] != b.management_group(b.MG, [])["id"]
+        and not r["id"].startswith(b.MG_ID + "/providers/Microsoft.Authorization/roleAssignments")
+    ]
+    findings, changes = _run(data)
+    assert all(principal != sc.P_UAI for _, principal, _ in _grants(changes))  # not at the group, not at the disk
+    unverifiable = next(f for f in findings if f.resource_id == sc.A_MG["id"])
+    assert not unverifiable.fixable
+    assert "--management-group landing-zones" in unverifiable.detail
