@@ -150,6 +150,15 @@ def list_operations(state: EmulatorState, request: Request) -> Response:
 # --- apply updates --------------------------------------------------------------------------
 
 
+def _apply_update_view(record: dict[str, Any]) -> dict[str, Any]:
+    """ARM's shape: Resource Graph's ``maintenanceresources`` rows also carry the configuration and
+    scope of the run, the 2023-04-01 ApplyUpdate model does not."""
+    out = arm_view(record)
+    properties = out.get("properties") or {}
+    out["properties"] = {k: v for k, v in properties.items() if k in ("status", "resourceId", "lastUpdateTime")}
+    return out
+
+
 @route(ROUTES, "PUT", "{scope*}/providers/Microsoft.Maintenance/applyUpdates/default", api_versions=VERSIONS)
 def put_apply_update(state: EmulatorState, request: Request) -> Response:
     scope = request.params["scope"]
@@ -171,7 +180,7 @@ def put_apply_update(state: EmulatorState, request: Request) -> Response:
     if assigned:
         record["properties"]["maintenanceConfigurationId"] = assigned[0]["properties"]["maintenanceConfigurationId"]
     state.store.put(record)
-    return Response(200, arm_view(record))
+    return Response(200, _apply_update_view(record))
 
 
 @route(ROUTES, "GET", "{scope*}/providers/Microsoft.Maintenance/applyUpdates/{name}", api_versions=VERSIONS)
@@ -186,11 +195,11 @@ def get_apply_update(state: EmulatorState, request: Request) -> Response:
         properties["status"] = "Completed"  # one observation later the update has run
         properties["lastUpdateTime"] = state.now_iso()
         state.store.touch(str(found["id"]))
-    return Response(200, arm_view(found))
+    return Response(200, _apply_update_view(found))
 
 
 @route(ROUTES, "GET", "{scope*}/providers/Microsoft.Maintenance/applyUpdates", api_versions=VERSIONS)
 def list_apply_updates(state: EmulatorState, request: Request) -> Response:
     scope = request.params["scope"]
     check_assignment_scope(state, scope)
-    return Response(200, {"value": [arm_view(r) for r in state.store.under(scope, APPLY_UPDATE_TYPE)]})
+    return Response(200, {"value": [_apply_update_view(r) for r in state.store.under(scope, APPLY_UPDATE_TYPE)]})
