@@ -21,12 +21,13 @@ from ..playbook import Needs
 from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
-from .resource_graph import GraphReader, GraphScope, build_query, group_by_table
+from .resource_graph import TENANT_LEVEL_TYPES, GraphReader, GraphScope, build_query, group_by_table
 from .sdk_values import enum_text, raw_body
 
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 POLICY_STATE_TYPE = "microsoft.policyinsights/policystates"
 POLICY_ASSIGNMENT_TYPE = "microsoft.authorization/policyassignments"
+ROLE_ASSIGNMENT_TYPE = "microsoft.authorization/roleassignments"
 
 
 def _visible_subscriptions(clients: ArmClients) -> tuple[dict[str, Subscription], str]:
@@ -141,6 +142,45 @@ def _assignments_above_scope(
         return [found for found in pool.map(read, missing) if found is not None]
 
 
+def _role_assignments_above(clients: ArmClients, subscriptions: Iterable[Subscription]) -> list[Resource]:
+    """Role assignments at or above each subscription (management groups, the tenant root).
+
+    Resource Graph over subscriptions returns assignments at the subscription and below; a
+    role a principal inherits from a management group is invisible there. ``atScope()`` lists
+    exactly the other half, one call per subscription.
+    """
+
+    def read(subscription_id: str) -> list[Resource]:
+        ops = clients.authorization(subscription_id).role_assignments
+        with read_errors():
+            return [
+                Resource.from_arm(item.serialize(keep_readonly=True))
+                for item in ops.list_for_scope(f"/subscriptions/{subscription_id}", filter="atScope()")
+            ]
+
+    with ThreadPoolExecutor(max_workers=max(1, clients.settings.read_concurrency)) as pool:
+        return [r for batch in pool.map(read, [s.subscription_id for s in subscriptions]) for r in batch]
+
+
+def _merge(resources: list[Resource], more: Iterable[Resource]) -> None:
+    """Add ``more`` to ``resources``, skipping ids already there (ids compare case-insensitively)."""
+    known = {r.key for r in resources}
+    for resource in more:
+        if resource.key not in known:
+            known.add(resource.key)
+            resources.append(resource)
+
+
+def _table_rows(graph: GraphReader, scope: GraphScope, table: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows of ``types`` from ``table``: tenant-level types tenant-wide, the rest within ``scope``."""
+    scoped = tuple(t for t in types if t not in TENANT_LEVEL_TYPES)
+    above = tuple(t for t in types if t in TENANT_LEVEL_TYPES)
+    rows = graph.rows(scope, build_query(table, scoped)) if scoped else []
+    if above:
+        rows += graph.rows(GraphScope(tenant=True), build_query(table, above))
+    return rows
+
+
 def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime | None = None) -> Estate:
     graph = GraphReader(clients)
     subscriptions, tenant_id = resolve_subscriptions(clients, scope, graph)
@@ -155,7 +195,7 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
     policy_states: list[PolicyState] = []
     if subscriptions or graph_scope.management_group:
         for table, table_types in group_by_table(query_types).items():
-            for row in graph.rows(graph_scope, build_query(table, table_types)):
+            for row in _table_rows(graph, graph_scope, table, table_types):
                 row_type = str(row.get("type", "")).lower()
                 if row_type == POLICY_STATE_TYPE and needs.policy_states:
                     policy_states.append(_policy_state(row))
@@ -164,7 +204,9 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
 
     any_subscription = subscriptions[0].subscription_id if subscriptions else None
     if POLICY_ASSIGNMENT_TYPE in wanted_types:
-        resources.extend(_assignments_above_scope(clients, resources, policy_states, any_subscription))
+        _merge(resources, _assignments_above_scope(clients, resources, policy_states, any_subscription))
+    if ROLE_ASSIGNMENT_TYPE in wanted_types:
+        _merge(resources, _role_assignments_above(clients, subscriptions))
 
     states = _provider_states(clients, subscriptions, needs.providers)
     with_providers = tuple(

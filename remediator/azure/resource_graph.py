@@ -47,6 +47,9 @@ _TABLE_BY_SEGMENT: tuple[tuple[str, str], ...] = (
     ("/patchassessmentresults", "patchassessmentresources"),
     ("/patchinstallationresults", "patchinstallationresources"),
 )
+# Types that live above subscriptions: a subscription-scoped query never returns them, and the
+# playbooks need the whole hierarchy (a role held at a parent group covers every child).
+TENANT_LEVEL_TYPES = frozenset({"microsoft.management/managementgroups"})
 # Resource Graph accepts at most this many subscriptions in one request.
 MAX_SUBSCRIPTIONS_PER_QUERY = 1000
 _QUOTA_RESET = re.compile(r"^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$")
@@ -92,12 +95,16 @@ def quota_wait_seconds(headers: Mapping[str, str], max_wait: float) -> float:
 
 @dataclass(frozen=True)
 class GraphScope:
-    """Subscriptions or one management group; Resource Graph takes one or the other."""
+    """Subscriptions, one management group, or (``tenant``) everything the principal can read."""
 
     subscriptions: tuple[str, ...] = ()
     management_group: str | None = None
+    tenant: bool = False
 
     def requests(self) -> Iterator[dict[str, Any]]:
+        if self.tenant:
+            yield {}
+            return
         if self.management_group:
             yield {"management_groups": [self.management_group]}
             return

@@ -22,6 +22,8 @@ VM = "Microsoft.Compute/virtualMachines"
 ARC = "Microsoft.HybridCompute/machines"
 ASSIGNMENT = "Microsoft.Maintenance/configurationAssignments"
 POLICY_ASSIGNMENT = "Microsoft.Authorization/policyAssignments"
+ROLE_ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
+MANAGEMENT_GROUP = "Microsoft.Management/managementGroups"
 FAST = ApplySettings(provider_poll_interval=0.02, http_retry_backoff_factor=0.01, read_concurrency=4)
 BUILTIN_POLICY = "/providers/Microsoft.Authorization/policyDefinitions/59efceea-0c96-497e-a4a1-4eb2290dac15"
 
@@ -300,3 +302,47 @@ def test_reads_management_group_assignments_that_policy_states_name(served: Any)
     assert found is not None
     assert found.identity["principalId"] == "11111111-1111-1111-1111-111111111111"
     assert len(estate.of_type(POLICY_ASSIGNMENT)) == 1
+
+
+def role_assignment(scope: str, guid: str, principal: str) -> dict[str, Any]:
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}",
+        "name": guid,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "scope": scope,
+            "principalId": principal,
+            "principalType": "ServicePrincipal",
+            "roleDefinitionId": f"/subscriptions/{SUB1}/providers/Microsoft.Authorization/roleDefinitions/"
+            "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+        },
+    }
+
+
+def test_reads_role_assignments_inherited_from_management_groups(served: Any) -> None:
+    principal = "22222222-2222-2222-2222-222222222222"
+    group = "/providers/Microsoft.Management/managementGroups/platform"
+    inherited = role_assignment(group, "aaaaaaaa-0000-0000-0000-000000000001", principal)
+    local = role_assignment(
+        f"/subscriptions/{SUB1}/resourceGroups/rg1", "aaaaaaaa-0000-0000-0000-000000000002", principal
+    )
+    elsewhere = role_assignment(f"/subscriptions/{SUB2}", "aaaaaaaa-0000-0000-0000-000000000003", principal)
+    doc = small_estate()
+    doc["resources"] += [
+        {
+            "id": group,
+            "name": "platform",
+            "type": "Microsoft.Management/managementGroups",
+            "properties": {"children": [{"id": f"/subscriptions/{SUB1}", "type": "/subscriptions"}]},
+        },
+        inherited,
+        local,
+        elsewhere,
+    ]
+    _, backend = served(doc)
+
+    estate = backend.read_estate(Scope(subscriptions=(SUB1,)), Needs(resource_types=frozenset({ROLE_ASSIGNMENT})), None)
+
+    assert ids(estate.of_type(ROLE_ASSIGNMENT)) == {inherited["id"].lower(), local["id"].lower()}
+    found = estate.get(inherited["id"])
+    assert found is not None and found.properties["principalId"] == principal
