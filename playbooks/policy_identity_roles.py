@@ -31,6 +31,7 @@ from ._policy_model import (
 )
 from ._policy_options import check_options
 from ._policy_rbac import (
+    BUILTIN_ROLE_IDS,
     CONTRIBUTOR,
     FORBIDDEN_ROLES,
     VIRTUAL_MACHINE_CONTRIBUTOR,
@@ -240,8 +241,9 @@ PLAYBOOK = register(
                 }
             ),
             policy_states=True,
-            # Role definitions come in bulk from Resource Graph (authorizationresources), not one read each.
-            definitions=AUM_BUILTIN_IDS,
+            # Built-in roles are read by id (Resource Graph may not return them to a subscription-scoped
+            # query); custom roles come in bulk with the role definitions in authorizationresources.
+            definitions=AUM_BUILTIN_IDS | BUILTIN_ROLE_IDS,
         ),
         permissions=("Microsoft.Authorization/roleAssignments/write",),
         read_permissions=("Microsoft.Authorization/roleAssignments/read",),

@@ -231,3 +231,26 @@ def test_scheduling_policy_needs_a_role_where_its_maintenance_configuration_live
         for e in result.emulator.request_log
     )
     assert result.again.changes == () and result.again.findings == ()
+
+
+def test_a_broader_role_already_held_covers_the_definitions_role() -> None:
+    """A custom policy that names Virtual Machine Contributor; its identity holds Contributor."""
+    custom = b.custom_definition(b.sub_id(b.S1), "vmc-policy", "modify", [b.VM_CONTRIBUTOR])
+    holder = "cccccccc-0000-4000-8000-000000000001"
+    assignment = b.policy_assignment(b.sub_id(b.S1), "vmc", custom["id"], principal=holder)
+    data = b.estate(
+        [
+            b.resource_group(b.S1, "vms"),
+            sc.VM_RESTORED,
+            custom,
+            assignment,
+            b.role_assignment(b.sub_id(b.S1), holder, b.CONTRIBUTOR, "h1"),
+        ],
+        [b.state(sc.VM_RESTORED, assignment, custom["id"])],
+    )
+    options = {name: {"custom_definitions": [custom["id"]]} for name in BOTH}
+    result = run_through_emulator(data, playbooks=BOTH, options=options)
+    assert _grants(result.first.changes) == set()  # Contributor covers Virtual Machine Contributor
+    assert _tasks(result.first.changes) == {(assignment["id"], ""): [sc.VM_RESTORED["id"]]}
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == () and result.again.findings == ()
