@@ -1,0 +1,327 @@
+"""An emulator estate holding what one spec example shows, derived from the example itself.
+
+``estate_for(example)`` gathers, from the example's request and its success responses:
+
+* every scope the request path and the bodies name (subscriptions, resource groups,
+  management groups above the example's subscriptions, parent resources);
+* the resources a read, list, delete or action response shows (a create's own resource is not
+  seeded: the request creates it);
+* what those resources reference, as small stand-ins of the right type (``REFERENCES``): the
+  policy assignment a remediation names (assigning a built-in ``modify`` definition so the
+  remediation is valid), the role definition and principal of a role assignment, the
+  maintenance configuration of a configuration assignment, ...;
+
+then lets the operation family's seeder (``FAMILIES``, keyed by the ``Namespace/type`` the
+operation addresses) add what only that family has: policy state records, provider
+registration states, Resource Graph rows, a remediation that is still running before a cancel.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.contract.swagger import Example, service_of
+
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+LOCATION = "eastus"
+# A built-in AUM policy whose effect is `modify` (DESIGN.md 3.4; shared policy-definitions folder).
+REMEDIABLE_DEFINITION = "/providers/Microsoft.Authorization/policyDefinitions/59efceea-0c96-497e-a4a1-4eb2290dac15"
+MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
+IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_STATE_RECORD_KEYS = ("resourceId", "policyAssignmentId", "policyDefinitionId", "policyDefinitionReferenceId",
+                      "policySetDefinitionId", "timestamp")  # fmt: skip
+_ID_KEYS = ("id", "policyAssignmentId", "policyDefinitionId", "policySetDefinitionId", "roleDefinitionId",
+            "maintenanceConfigurationId", "resourceId", "remediatedResourceId", "scope")  # fmt: skip
+
+
+@dataclass
+class Seed:
+    """What the estate will hold; ids are compared case-insensitively, like ARM does."""
+
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policy_states: list[dict[str, Any]] = field(default_factory=list)
+    knobs: dict[str, Any] = field(default_factory=dict)
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        return self.subscriptions.setdefault(subscription_id.lower(), {"subscriptionId": subscription_id})
+
+    def put(self, resource: Mapping[str, Any], *, replace: bool = True) -> None:
+        """Add a resource (and the scopes above it); a stand-in never replaces a shown resource."""
+        resource_id = str(resource["id"])
+        self.ensure_scopes(resource_id)
+        if replace or resource_id.lower() not in self.resources:
+            self.resources[resource_id.lower()] = dict(resource)
+
+    def ensure_scopes(self, arm_id: str, own_namespace: str = "") -> None:
+        """Every subscription, management group and parent resource above ``arm_id`` exists.
+
+        Resources of ``own_namespace`` (the operation's provider: policy states, a remediation
+        being acted on) are left to the family seeders.
+        """
+        for scope in scopes_above(arm_id):
+            if own_namespace and resource_type(scope).lower().startswith(own_namespace.lower() + "/"):
+                continue
+            parts = [p for p in scope.split("/") if p]
+            if len(parts) == 2 and parts[0].lower() == "subscriptions":
+                if _GUID.match(parts[1]):
+                    self.subscription(parts[1])
+            elif scope.lower() not in self.resources:
+                self.resources[scope.lower()] = stand_in(scope)
+
+    def estate(self) -> dict[str, Any]:
+        groups = [r for r in self.resources.values() if str(r.get("type", "")) == MANAGEMENT_GROUP_TYPE]
+        for group in groups:  # a management group holds every subscription the example names
+            group.setdefault("properties", {})["children"] = [
+                {"id": f"/subscriptions/{s['subscriptionId']}", "type": "/subscriptions", "name": s["subscriptionId"]}
+                for s in self.subscriptions.values()
+            ]
+        estate: dict[str, Any] = {
+            "tenantId": TENANT_ID,
+            "subscriptions": list(self.subscriptions.values()),
+            "resources": list(self.resources.values()),
+            "policyStates": self.policy_states,
+        }
+        if self.knobs:
+            estate["emulator"] = dict(self.knobs)
+        return estate
+
+
+def scopes_above(arm_id: str) -> Iterator[str]:
+    """The subscription, resource group, management group and parent resources of an id (not itself)."""
+    parts = [p for p in arm_id.split("/") if p]
+    for end in _scope_ends(parts):
+        if end < len(parts):
+            yield "/" + "/".join(parts[:end])
+
+
+def is_resource_id(arm_id: str) -> bool:
+    """Whether ``arm_id`` names a resource (a group, or ``providers/Namespace/type/name...``)."""
+    parts = [p for p in arm_id.split("/") if p]
+    return len(parts) > 2 and len(parts) in _scope_ends(parts)
+
+
+def _scope_ends(parts: list[str]) -> list[int]:
+    index, found = 0, []
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        found.append(2)
+        index = 2
+        if len(parts) >= 4 and parts[2].lower() == "resourcegroups":
+            found.append(4)
+            index = 4
+    while index + 3 < len(parts) and parts[index].lower() == "providers":
+        index += 2  # providers/Namespace
+        while index + 1 < len(parts) and parts[index].lower() != "providers":
+            index += 2  # type/name
+            found.append(index)
+    return found
+
+
+def stand_in(arm_id: str) -> dict[str, Any]:
+    """A minimal resource of the type ``arm_id`` names (what ARM needs to find it)."""
+    parts = [p for p in arm_id.split("/") if p]
+    name = parts[-1]
+    kind = resource_type(arm_id).lower()
+    for suffix, make in REFERENCES.items():
+        if kind.endswith(suffix):
+            return make(arm_id, name)
+    if kind == "microsoft.resources/resourcegroups":
+        return {"id": arm_id, "name": name, "location": LOCATION}
+    return {"id": arm_id, "name": name, "location": LOCATION, "properties": {}}
+
+
+def resource_type(arm_id: str) -> str:
+    """``Namespace/type[/child]`` of an ARM id (``Microsoft.Resources/resourceGroups`` for a group)."""
+    parts = [p for p in arm_id.split("/") if p]
+    last = max((i for i, p in enumerate(parts) if p.lower() == "providers"), default=-1)
+    if last < 0 or last + 1 >= len(parts):
+        return "Microsoft.Resources/resourceGroups" if len(parts) == 4 else "Microsoft.Resources/subscriptions"
+    namespace, rest = parts[last + 1], parts[last + 2 :]
+    return "/".join([namespace, *rest[0::2]])
+
+
+def _scope_of(arm_id: str) -> str:
+    return arm_id[: arm_id.lower().rfind("/providers/")] or "/"
+
+
+def _policy_assignment(arm_id: str, name: str) -> dict[str, Any]:
+    return {
+        "id": arm_id,
+        "name": name,
+        "location": LOCATION,
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"policyDefinitionId": REMEDIABLE_DEFINITION, "scope": _scope_of(arm_id)},
+    }
+
+
+def _policy_definition(arm_id: str, name: str) -> dict[str, Any]:
+    rule = {"if": {"field": "type", "equals": "Microsoft.Compute/virtualMachines"}, "then": {"effect": "audit"}}
+    return {"id": arm_id, "name": name, "properties": {"policyType": "Custom", "mode": "All", "policyRule": rule}}
+
+
+def _role_definition(arm_id: str, name: str) -> dict[str, Any]:
+    permissions = [{"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}]
+    props = {"roleName": f"role {name}", "type": "CustomRole", "permissions": permissions, "assignableScopes": ["/"]}
+    return {"id": arm_id, "name": name, "properties": props}
+
+
+def _maintenance_configuration(arm_id: str, name: str) -> dict[str, Any]:
+    props = {
+        "maintenanceScope": "InGuestPatch",
+        "visibility": "Custom",
+        "extensionProperties": {"InGuestPatchMode": "User"},
+        "maintenanceWindow": {"startDateTime": "2025-01-01 00:00", "duration": "03:00", "timeZone": "UTC",
+                              "recurEvery": "1Day"},
+        "installPatches": {"rebootSetting": "IfRequired"},
+    }  # fmt: skip
+    return {"id": arm_id, "name": name, "location": LOCATION, "properties": props}
+
+
+def _management_group(arm_id: str, name: str) -> dict[str, Any]:
+    return {"id": arm_id, "name": name, "type": MANAGEMENT_GROUP_TYPE,
+            "properties": {"tenantId": TENANT_ID, "displayName": name, "children": []}}  # fmt: skip
+
+
+REFERENCES: dict[str, Callable[[str, str], dict[str, Any]]] = {
+    "microsoft.authorization/policyassignments": _policy_assignment,
+    "microsoft.authorization/policydefinitions": _policy_definition,
+    "microsoft.authorization/roledefinitions": _role_definition,
+    "microsoft.maintenance/maintenanceconfigurations": _maintenance_configuration,
+    "microsoft.management/managementgroups": _management_group,
+}
+
+
+def arm_objects(body: Any) -> Iterator[dict[str, Any]]:
+    """The ARM resources a response body shows: itself, or the items of its ``value``."""
+    if isinstance(body, Mapping):
+        if isinstance(body.get("id"), str) and is_resource_id(str(body["id"])):
+            yield copy.deepcopy(dict(body))
+        for item in body.get("value") or []:
+            yield from arm_objects(item)
+
+
+def referenced_ids(node: Any) -> Iterator[str]:
+    """ARM ids a body names under the keys that hold references."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in _ID_KEYS and isinstance(value, str) and is_resource_id(value):
+                yield value
+            else:
+                yield from referenced_ids(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from referenced_ids(item)
+
+
+def principal_ids(node: Any) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "principalId" and isinstance(value, str) and _GUID.match(value):
+                yield value
+            else:
+                yield from principal_ids(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from principal_ids(item)
+
+
+def estate_for(example: Example, request_path: str, request_body: Any) -> dict[str, Any]:
+    seed = Seed()
+    operation = example.operation
+    bodies = [r.get("body") for status, r in example.responses.items() if str(status).startswith("2")]
+    seed.ensure_scopes(request_path, own_namespace=service_of(operation.template).split("/")[0])
+    # A PUT example that answers 200 only shows an update: the resource was there before.
+    creates = operation.method == "PUT" and "201" in example.responses
+    for body in bodies:
+        for resource in arm_objects(body):
+            if not creates:
+                seed.put(resource)
+    for arm_id in [*referenced_ids(request_body), *(i for b in bodies for i in referenced_ids(b))]:
+        if creates and arm_id.lower() == request_path.lower():
+            continue
+        seed.put(stand_in(arm_id), replace=False)
+    for principal in {p.lower(): p for b in [request_body, *bodies] for p in principal_ids(b)}.values():
+        _seed_principal(seed, principal)
+    family = FAMILIES.get(service_of(operation.template))
+    if family is not None:
+        family(seed, example, request_path, bodies)
+    return seed.estate()
+
+
+def _seed_principal(seed: Seed, principal_id: str) -> None:
+    """The directory knows the principal the example names (a user-assigned identity holds it)."""
+    if not seed.subscriptions:
+        return
+    subscription = next(iter(seed.subscriptions.values()))["subscriptionId"]
+    identity_id = (
+        f"/subscriptions/{subscription}/resourceGroups/contract-identities/providers/{IDENTITY_TYPE}/p-{principal_id}"
+    )
+    props = {"principalId": principal_id, "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, principal_id)),
+             "tenantId": TENANT_ID}  # fmt: skip
+    seed.put({"id": identity_id, "name": f"p-{principal_id}", "location": LOCATION, "properties": props})
+
+
+# --- per-family seeders --------------------------------------------------------------------------
+
+
+def _policy_states(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
+    """Policy state records behind the rows the example's response lists (one page per row)."""
+    for body in bodies:
+        for row in (body or {}).get("value") or []:
+            if not row.get("resourceId"):
+                continue
+            seed.put(stand_in(str(row["resourceId"])), replace=False)
+            record = {key: row[key] for key in _STATE_RECORD_KEYS if row.get(key)}
+            record["complianceState"] = row.get("complianceState") or (
+                "Compliant" if row.get("isCompliant") else "NonCompliant"
+            )
+            seed.policy_states.append(record)
+    seed.knobs["pageSize"] = 1  # so that a `$skipToken` example has a next page to ask for
+
+
+def _providers(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
+    """The subscription lists the provider in the registration state the response shows."""
+    subscription = str(example.parameters.get("subscriptionId", ""))
+    for body in bodies:
+        if isinstance(body, Mapping) and body.get("namespace"):
+            providers = seed.subscription(subscription).setdefault("providers", {})
+            providers[str(body["namespace"])] = str(body.get("registrationState") or "Registered")
+
+
+def _remediations(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
+    """An action on a remediation (cancel, listDeployments) needs the remediation, still running."""
+    if example.operation.method != "POST":
+        return
+    remediation_id = request_path.rsplit("/", 1)[0]
+    shown = seed.resources.get(remediation_id.lower())
+    if shown is None:
+        assignment = f"{_scope_of(remediation_id)}/providers/Microsoft.Authorization/policyAssignments/contract"
+        seed.put(stand_in(assignment), replace=False)
+        shown = {"id": remediation_id, "properties": {"policyAssignmentId": assignment}}
+        seed.put(shown)
+    shown.setdefault("properties", {})["provisioningState"] = "Evaluating"
+
+
+def _resource_graph(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
+    """The rows a query returns are resources (with the columns the example projects)."""
+    for body in bodies:
+        for row in (body or {}).get("data") or []:
+            if isinstance(row, Mapping) and str(row.get("id", "")).startswith("/"):
+                seed.put({k: v for k, v in row.items() if k in ("id", "name", "location", "tags", "properties")})
+    query = example.parameters.get("query") or {}
+    for subscription in query.get("subscriptions") or []:
+        seed.subscription(str(subscription))
+
+
+FAMILIES: dict[str, Callable[[Seed, Example, str, list[Any]], None]] = {
+    "microsoft.policyinsights/policystates": _policy_states,
+    "microsoft.resources/providers": _providers,
+    "microsoft.policyinsights/remediations": _remediations,
+    "microsoft.resourcegraph/resources": _resource_graph,
+}

@@ -1,0 +1,284 @@
+"""Load a folder laid out like azure-rest-api-specs and answer questions about its swaggers.
+
+    specs = SpecFolder(Path("../shared/azure/rest-specs"))
+    for example in specs.examples():                 # every x-ms-examples file present
+        example.operation.template, example.path
+    operation = specs.match("PUT", "/subscriptions/S/providers/Microsoft.PolicyInsights/remediations/r")
+    operation.response_errors(200, body)             # [] when the body fits the schema
+    operation.body_errors(request_body)
+
+`$ref`s resolve across files (common-types included) through a `referencing` registry that
+holds every JSON file under ``specification/``; schemas are checked with jsonschema's Draft 4
+validator plus the swagger rules in :mod:`tests.contract.schema_rules`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urljoin, urlparse
+
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from tests.contract.schema_rules import schema_errors
+
+METHODS = ("get", "put", "post", "patch", "delete", "head")
+_PARAM = re.compile(r"\{([^}]+)\}")
+
+
+def _pointer(*parts: str) -> str:
+    """A JSON pointer to ``parts``, percent-encoded for use as a URI fragment."""
+    escaped = "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+    return quote("/" + escaped, safe="/~")
+
+
+class Resolver:
+    """Follows `$ref`s between the folder's files (one registry, file:// URIs)."""
+
+    def __init__(self, root: Path) -> None:
+        resources = []
+        for path in sorted((root / "specification").rglob("*.json")):
+            contents = json.loads(path.read_text(encoding="utf-8-sig"))
+            resources.append((path.resolve().as_uri(), Resource.from_contents(contents, default_specification=DRAFT4)))
+        self.registry: Registry[Any] = Registry().with_resources(resources)
+        self.documents: dict[str, Any] = {uri: resource.contents for uri, resource in resources}
+
+    def deref(self, node: Any, base_uri: str) -> Any:
+        """``node`` with any chain of `$ref`s (relative to ``base_uri``) followed."""
+        if isinstance(node, Mapping) and "$ref" in node:
+            return self.follow(urljoin(base_uri, str(node["$ref"])))[0]
+        return node
+
+    def follow(self, uri: str) -> tuple[Any, str]:
+        """The node at ``uri`` (``file:///...#/pointer``) after any `$ref` chain, and where it lives."""
+        while True:
+            document, _, fragment = uri.partition("#")
+            node = self.registry.resolver(document).lookup("#" + fragment).contents
+            if not (isinstance(node, Mapping) and "$ref" in node):
+                return node, uri if "#" in uri else uri + "#"
+            uri = urljoin(document, str(node["$ref"]))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path of one swagger file."""
+
+    folder: SpecFolder = field(repr=False, compare=False)
+    swagger: Path
+    paths_key: str  # "paths" or "x-ms-paths"
+    template: str
+    method: str  # upper case
+    operation_id: str
+    api_version: str
+    parameters: tuple[Mapping[str, Any], ...]  # dereferenced, path-level ones included
+
+    @property
+    def uri(self) -> str:
+        return self.swagger.resolve().as_uri()
+
+    @property
+    def definition(self) -> Mapping[str, Any]:
+        return self.folder.resolver.documents[self.uri][self.paths_key][self.template][self.method.lower()]  # type: ignore[no-any-return]
+
+    @property
+    def is_by_id(self) -> bool:
+        """A template that is one free-form parameter (``/{resourceId}``): it matches any path."""
+        return bool(re.fullmatch(r"/\{[^}/]+\}", self.template.split("?")[0]))
+
+    def parameter(self, location: str) -> list[Mapping[str, Any]]:
+        return [p for p in self.parameters if p.get("in") == location]
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The path template as a case-insensitive regex (enum parameters match only their values)."""
+        by_name = {str(p["name"]): p for p in self.parameter("path")}
+        regex = ""
+        position = 0
+        template = self.template.split("?")[0]
+        for match in _PARAM.finditer(template):
+            regex += re.escape(template[position : match.start()])
+            spec = by_name.get(match.group(1), {})
+            if spec.get("enum"):
+                regex += "(?:" + "|".join(re.escape(str(v)) for v in spec["enum"]) + ")"
+            elif spec.get("x-ms-skip-url-encoding"):
+                regex += ".+"
+            else:
+                regex += "[^/]+"
+            position = match.end()
+        regex += re.escape(template[position:])
+        return re.compile(regex + "/?", re.IGNORECASE)
+
+    @property
+    def literal_segments(self) -> int:
+        return sum(1 for s in self.template.split("?")[0].split("/") if s and "{" not in s)
+
+    @property
+    def statuses(self) -> list[str]:
+        return list(self.definition.get("responses") or {})
+
+    def _here(self, *parts: str) -> str:
+        return self.uri + "#" + _pointer(self.paths_key, self.template, self.method.lower(), *parts)
+
+    def response_key(self, status: int) -> str | None:
+        """The swagger's response entry for ``status`` (``default`` when it is not listed)."""
+        responses = self.definition.get("responses") or {}
+        key = str(status) if str(status) in responses else "default"
+        return key if key in responses else None
+
+    def response_schema_uri(self, status: int) -> str | None:
+        """Where the body schema for ``status`` lives, or None when that response has no body."""
+        key = self.response_key(status)
+        if key is None:
+            return None
+        response, where = self.folder.resolver.follow(self._here("responses", key))
+        return where + "/schema" if "schema" in response else None
+
+    def response_errors(self, status: int, body: Any, tolerated: frozenset[str] = frozenset()) -> list[str]:
+        """Why ``body`` does not fit the schema the swagger gives for ``status``."""
+        if self.response_key(status) is None:
+            return [f"status {status} is not a response of {self.operation_id}"]
+        schema_uri = self.response_schema_uri(status)
+        if schema_uri is None:
+            return [] if body in (None, "", b"") else [f"{self.operation_id} {status} has no body, got {body!r:.200}"]
+        return schema_errors(self.folder.resolver, schema_uri, body, tolerated)
+
+    def body_parameter(self) -> tuple[Mapping[str, Any], str] | None:
+        """The ``in: body`` parameter and the URI of its schema, if the operation has one."""
+        for index, _ in enumerate(self.definition.get("parameters") or []):
+            param, where = self.folder.resolver.follow(self._here("parameters", str(index)))
+            if param.get("in") == "body":
+                return param, where + "/schema"
+        return None
+
+    def body_errors(self, body: Any) -> list[str]:
+        """Why a request body does not fit the operation's body parameter ([] if it has none and none came)."""
+        found = self.body_parameter()
+        if found is None:
+            return [] if body in (None, "", b"", {}) else [f"{self.operation_id} takes no body, got {body!r:.200}"]
+        param, schema_uri = found
+        if body is None:
+            return [f"{self.operation_id} requires a body"] if param.get("required") else []
+        return schema_errors(self.folder.resolver, schema_uri, body, frozenset())
+
+
+@dataclass(frozen=True)
+class Example:
+    """One `x-ms-examples` file that exists, and the operation that names it."""
+
+    path: Path
+    title: str
+    operation: Operation
+
+    @cached_property
+    def content(self) -> Mapping[str, Any]:
+        found: Mapping[str, Any] = json.loads(self.path.read_text(encoding="utf-8-sig"))
+        return found
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        found: Mapping[str, Any] = self.content.get("parameters") or {}
+        return found
+
+    @property
+    def responses(self) -> Mapping[str, Any]:
+        found: Mapping[str, Any] = self.content.get("responses") or {}
+        return found
+
+
+class SpecFolder:
+    """Every swagger (a JSON file with ``swagger`` and ``paths``) under ``root/specification``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.resolver = Resolver(root)
+        self.operations: list[Operation] = []
+        for uri, document in self.resolver.documents.items():
+            if isinstance(document, Mapping) and "swagger" in document and "paths" in document:
+                self.operations.extend(self._operations(Path(_path_of(uri)), document))
+
+    def _operations(self, swagger: Path, document: Mapping[str, Any]) -> Iterator[Operation]:
+        uri = swagger.resolve().as_uri()
+        version = str((document.get("info") or {}).get("version", ""))
+        for paths_key in ("paths", "x-ms-paths"):
+            for template, item in (document.get(paths_key) or {}).items():
+                shared = list(item.get("parameters") or [])
+                for method in METHODS:
+                    op = item.get(method)
+                    if op is None:
+                        continue
+                    params = [self.resolver.deref(p, uri) for p in [*shared, *(op.get("parameters") or [])]]
+                    yield Operation(
+                        self, swagger, paths_key, template, method.upper(), str(op.get("operationId", "")),
+                        version, tuple(params),
+                    )  # fmt: skip
+
+    def examples(self) -> list[Example]:
+        """Every example file an operation names that exists, sorted by file path."""
+        found: dict[Path, Example] = {}
+        for op in self.operations:
+            for title, ref in (op.definition.get("x-ms-examples") or {}).items():
+                path = (op.swagger.parent / str(ref["$ref"])).resolve()
+                if path.is_file() and path not in found:
+                    found[path] = Example(path, str(title), op)
+        return [found[p] for p in sorted(found)]
+
+    def unreferenced_examples(self) -> list[Path]:
+        """Files in an ``examples/`` folder that no operation names (replaying them has no operation)."""
+        named = {e.path for e in self.examples()}
+        present = {p.resolve() for p in (self.root / "specification").rglob("examples/*.json")}
+        return sorted(present - named)
+
+    def match(self, method: str, path: str) -> Operation | None:
+        """The most specific operation whose template matches (``/{id}``-only templates excluded)."""
+        candidates = [
+            op
+            for op in self.operations
+            if op.method == method.upper() and not op.is_by_id and op.pattern.fullmatch(path)
+        ]
+        candidates.sort(key=lambda op: (-op.literal_segments, op.template.count("{")))
+        return candidates[0] if candidates else None
+
+    @cached_property
+    def covered_services(self) -> frozenset[str]:
+        """``Namespace/type`` (lower case) of every resource type some template names literally."""
+        return frozenset(service_of(op.template) for op in self.operations if not op.is_by_id) - {""}
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+
+def _path_of(uri: str) -> str:
+    return unquote(urlparse(uri).path)
+
+
+def service_of(path: str) -> str:
+    """``microsoft.maintenance/configurationassignments`` for a path or template: the type it addresses.
+
+    The last literal ``providers/<Namespace>/<type>`` pair decides; paths without one are
+    Microsoft.Resources' own (subscriptions, resource groups, tenants), and
+    ``/subscriptions/S/providers/<Namespace>[/register]`` is the providers API.
+    """
+    segments = [s for s in path.split("?")[0].split("/") if s]
+    for index in range(len(segments) - 1, -1, -1):
+        if segments[index].lower() == "providers" and index + 1 < len(segments):
+            namespace = segments[index + 1]
+            kind = segments[index + 2] if index + 2 < len(segments) else ""
+            if "{" in namespace:
+                return "microsoft.resources/providers" if index <= 2 else ""
+            if not kind or kind.lower() in ("register", "unregister") or "{" in kind:
+                return "microsoft.resources/providers" if index <= 2 and not kind.startswith("{") else ""
+            return f"{namespace}/{kind}".lower()
+    literal = [s for s in segments if "{" not in s]
+    if literal and literal[-1].lower() in ("resourcegroups", "subscriptions", "tenants"):
+        return f"microsoft.resources/{literal[-1].lower()}"
+    if len(segments) >= 3 and segments[2].lower() == "resourcegroups":
+        return "microsoft.resources/resourcegroups"
+    if segments and segments[0].lower() in ("subscriptions", "tenants"):
+        return f"microsoft.resources/{segments[0].lower()}"
+    return ""

@@ -1,0 +1,49 @@
+"""Replay every `x-ms-examples` file of the spec folder against a freshly seeded emulator.
+
+One test per example file (its id is the file's path under the folder): the emulator is seeded
+with what the example shows (seeding.py), the example's request goes out over HTTPS with a
+bearer token from the emulator's token endpoint, and the answer must carry a status the example
+lists and a body that fits the swagger's schema for that status (schema_rules.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.contract.replay import replay
+from tests.contract.skips import KNOWN_EMULATOR_BUGS, skip_reason
+from tests.contract.spec_location import load_specs, specs_root
+from tests.contract.swagger import Example
+
+UNREFERENCED = "no x-ms-examples entry in its swagger names this file, so there is no operation to replay it against"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "example" not in metafunc.fixturenames:
+        return
+    found = load_specs(specs_root(metafunc.config))
+    if isinstance(found, str):
+        metafunc.parametrize("example", [pytest.param(None, marks=pytest.mark.skip(reason=found))], ids=["no-specs"])
+        return
+    params = []
+    for example in found.examples():
+        marks = []
+        reason = skip_reason(example)
+        name = found.relative(example.path)
+        if reason:
+            marks.append(pytest.mark.skip(reason=f"{name}: {reason}"))
+        elif example.path.name in KNOWN_EMULATOR_BUGS:
+            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_EMULATOR_BUGS[example.path.name]))
+        params.append(pytest.param(example, marks=marks, id=name))
+    for path in found.unreferenced_examples():
+        name = found.relative(path)
+        params.append(pytest.param(path, marks=pytest.mark.skip(reason=f"{name}: {UNREFERENCED}"), id=name))
+    metafunc.parametrize("example", params)
+
+
+def test_example_replays_against_the_emulator(example: Example | Path) -> None:
+    assert isinstance(example, Example)
+    outcome = replay(example)
+    assert not outcome.errors, f"{example.title} ({example.operation.operation_id}):\n{outcome.explain()}"
