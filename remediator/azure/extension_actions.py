@@ -24,8 +24,8 @@ No compute SDK is used (DESIGN.md 4): the generic resource client's ``send_reque
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.rest import HttpRequest, HttpResponse
 
@@ -44,6 +44,7 @@ COMPUTE_API_VERSION = "2024-07-01"
 HYBRID_COMPUTE_API_VERSION = "2024-07-10"
 MACHINE_TYPES = ("microsoft.compute/virtualmachines", "microsoft.hybridcompute/machines")
 TERMINAL = ("succeeded", "failed", "canceled")
+T = TypeVar("T")
 
 
 def api_version_for(resource_id: str) -> str:
@@ -143,30 +144,34 @@ def _read_assessable(clients: ArmClients, change: Change) -> Mapping[str, Any]:
     return {"updateExtensionsSucceeded": ok}
 
 
-def _operation_status(clients: ArmClients, machine_id: str, status_url: str) -> dict[str, Any]:
-    return _json(_send(clients, machine_id, "GET", status_url))
+def _poll(clients: ArmClients, machine_id: str, read: Callable[[], T], done: Callable[[T], bool]) -> T:
+    """`poll_until` for the assessment's operation, its timeout reported as ARM-style error."""
+    try:
+        return poll_until(OPERATION_RUNNING, clients.settings, read, done, first_wait=True)
+    except PollTimeout:
+        raise ArmOperationError(
+            "OperationTimedOut",
+            f"assessPatches on {machine_id} still running after {clients.settings.operation_timeout:g}s",
+        ) from None
 
 
 def _wait(clients: ArmClients, machine_id: str, response: HttpResponse) -> dict[str, Any]:
-    """The assessment's result body once its long-running operation has ended."""
+    """The assessment's result body once its long-running operation has ended.
+
+    Compute and HybridCompute answer 202 with ``Azure-AsyncOperation`` (the status to poll) and
+    ``Location`` (202 while running, then the result); without the former, ``Location`` is polled.
+    """
     if response.status_code == 200:
         return _json(response)
     status_url = response.headers.get("Azure-AsyncOperation")
     location = response.headers.get("Location")
     if status_url:
-        try:
-            final = poll_until(
-                OPERATION_RUNNING,
-                clients.settings,
-                lambda: _operation_status(clients, machine_id, status_url),
-                lambda body: str(body.get("status", "")).lower() in TERMINAL,
-                first_wait=True,
-            )
-        except PollTimeout:
-            raise ArmOperationError(
-                "OperationTimedOut",
-                f"assessPatches on {machine_id} still running after {clients.settings.operation_timeout:g}s",
-            ) from None
+        final = _poll(
+            clients,
+            machine_id,
+            lambda: _json(_send(clients, machine_id, "GET", status_url)),
+            lambda body: str(body.get("status", "")).lower() in TERMINAL,
+        )
         if str(final.get("status", "")).lower() != "succeeded":
             error = final.get("error") or {}
             raise ArmOperationError(
@@ -176,10 +181,16 @@ def _wait(clients: ArmClients, machine_id: str, response: HttpResponse) -> dict[
         output = (final.get("properties") or {}).get("output")
         if isinstance(output, dict):
             return output
-    if location:
-        # Compute and HybridCompute also serve the result at Location once the operation is done.
-        return _json(_send(clients, machine_id, "GET", location))
-    return {}
+    if not location:
+        return {}
+    # A failed operation answers its Location with the error, which `_send` raises.
+    done = _poll(
+        clients,
+        machine_id,
+        lambda: _send(clients, machine_id, "GET", location),
+        lambda answer: answer.status_code != 202,
+    )
+    return _json(done)
 
 
 def _assess(clients: ArmClients, change: Change) -> str:
