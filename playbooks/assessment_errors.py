@@ -37,8 +37,9 @@ def _line(diagnosis: Diagnosis) -> str:
     if len(evidence) > MAX_EVIDENCE:
         evidence = evidence[: MAX_EVIDENCE - 1] + "…"
     fixed = f" (playbook {diagnosis.cause.fixed_by} fixes this)" if diagnosis.cause.fixed_by else ""
+    how = "Resolution" if diagnosis.cause.fixed_by else "Manual resolution, on the machine"
     return (
-        f'Cause: {diagnosis.cause.title}{fixed} — error: "{evidence}". Resolution: {diagnosis.resolution} '
+        f'Cause: {diagnosis.cause.title}{fixed} — error: "{evidence}". {how}: {diagnosis.resolution} '
         f"[{diagnosis.cause.doc}]"
     )
 
