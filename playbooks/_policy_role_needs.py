@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from remediator import Context, Resource
 
@@ -174,7 +173,3 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
 def _subscription_inside(resource_id: str, subscriptions: set[str]) -> bool:
     parts = [p for p in resource_id.split("/") if p]
     return len(parts) > 1 and parts[0].lower() == "subscriptions" and parts[1].lower() in subscriptions
-
-
-def describe(roles: Any) -> str:
-    return ", ".join(str(r) for r in roles)
