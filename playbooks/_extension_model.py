@@ -241,7 +241,23 @@ def assessment_failed(result: Resource) -> bool:
     return status in ("", "completedwithwarnings", "unknown") and bool(assessment_errors(result))
 
 
-def mentions_auto_assess(result: Resource | None) -> bool:
-    if result is None:
-        return False
-    return any(AUTO_ASSESS_SERVICE.lower() in text.lower() for text in assessment_errors(result))
+def extension_status_texts(extension: Resource) -> list[str]:
+    """The messages of an extension's instance view: Arc's ``status``, Compute's ``statuses`` and
+    ``substatuses`` (Resource Graph carries the Arc one; ARM's ``$expand=instanceView`` both)."""
+    view = extension.properties.get("instanceView")
+    if not isinstance(view, Mapping):
+        return []
+    entries: list[Any] = [view.get("status"), *(view.get("statuses") or ()), *(view.get("substatuses") or ())]
+    texts: list[str] = []
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            texts.extend(str(entry[k]) for k in ("message", "displayStatus") if entry.get(k))
+    return texts
+
+
+def mentions_auto_assess(result: Resource | None, extensions: Iterable[Resource] = ()) -> bool:
+    """Does the latest assessment, or an update extension's status, blame MsftLinuxPatchAutoAssess?"""
+    texts = assessment_errors(result) if result is not None else []
+    for extension in extensions:
+        texts.extend(extension_status_texts(extension))
+    return any(AUTO_ASSESS_SERVICE.lower() in text.lower() for text in texts)

@@ -103,7 +103,7 @@ def check(estate: Estate, machine: Resource, all_machines: bool) -> MachineCheck
         missing=tuple(k for k in required if k not in kinds_present),
         broken=tuple(broken),
         in_progress=tuple(in_progress),
-        auto_assess=os_name == "linux" and mentions_auto_assess(latest_assessment(estate, machine)),
+        auto_assess=os_name == "linux" and mentions_auto_assess(latest_assessment(estate, machine), installed),
         blocked=extension_operations_blocked(machine),
         verify=tuple(k for k in on_demand_installs(machine, os_name) if k in required or k in broken_kinds),
     )
@@ -118,7 +118,7 @@ def _describe(result: MachineCheck) -> str:
         parts.append(f"{_name(extension)} is {provisioning_state(extension)}")
     parts.extend(f"{k.full_name} is not installed" for k in result.missing)
     if result.auto_assess:
-        parts.append("the latest assessment reports the MsftLinuxPatchAutoAssess service not running or timing out")
+        parts.append("the MsftLinuxPatchAutoAssess service is reported not running or timing out")
     return f"On this {result.os_name.capitalize()} {kind}, " + "; ".join(parts) + "."
 
 

@@ -238,3 +238,15 @@ def test_a_failed_assessment_without_error_details_is_still_reported() -> None:
     (finding,) = assessment_errors.detect(_ctx(machine, assessment(machine, "Failed")))
     assert finding.data["causes"] == []
     assert "no error details" in finding.detail
+
+
+def test_auto_assess_is_also_read_from_the_extension_instance_view() -> None:
+    machine = arc("a", assessment_mode="AutomaticByPlatform")
+    patch = patch_extension(machine)
+    patch["properties"]["instanceView"] = {
+        "name": "LinuxPatchExtension",
+        "status": {"code": "1", "level": "Error", "message": "MsftLinuxPatchAutoAssess timed out"},
+    }
+    (finding,) = update_extension.detect(_ctx(machine, patch))
+    assert finding.data["auto_assess"] and not finding.fixable
+    assert "MsftLinuxPatchAutoAssess" in finding.detail and "reboot" in finding.detail
