@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from remediator import Change, Context, Finding, PolicyState, Resource
+from remediator import Change, Context, Estate, Finding, PolicyState, Resource
 
 from ._policy_model import (
     ARC_MACHINE,
@@ -217,7 +217,11 @@ def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list
 
 
 def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The task each group leader carries: ``{(machine key, target key): {"task": ...}}``."""
+    """The task covering each target: ``{(machine key, target key): task}``.
+
+    Every member of a group maps to the same task, so each member finding plans the same change
+    (the engine keeps one): the task survives when the machine that sorts first is excluded.
+    """
     mode = str(ctx.option("resource_discovery_mode", "ExistingNonCompliant"))
     # ARM refuses resourceIds together with ReEvaluateCompliance; locations are the only other filter.
     by_locations = ctx.option("filter", "resourceIds") == "locations" or mode == "ReEvaluateCompliance"
@@ -227,21 +231,37 @@ def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], di
         if target.blocked or target.running:
             continue
         groups.setdefault((target.key, target.task_scope.lower()), []).append(target)
-    leaders: dict[tuple[str, str], dict[str, Any]] = {}
+    covering: dict[tuple[str, str], dict[str, Any]] = {}
     for members in groups.values():
         members.sort(key=lambda t: t.machine.key)
         scope = members[0].task_scope
         if by_locations:
             locations = sorted({t.machine.location.lower() for t in members if t.machine.location})
-            leaders[(members[0].machine.key, members[0].key)] = {
-                "task": _task(ctx, members, scope, {"locations": locations})
-            }
-            continue
-        for start in range(0, len(members), chunk):
-            part = members[start : start + chunk]
-            ids = [t.machine.id for t in part]
-            leaders[(part[0].machine.key, part[0].key)] = {"task": _task(ctx, part, scope, {"resourceIds": ids})}
-    return leaders
+            parts = [(members, {"locations": locations})]
+        else:
+            parts = [
+                (members[i : i + chunk], {"resourceIds": [t.machine.id for t in members[i : i + chunk]]})
+                for i in range(0, len(members), chunk)
+            ]
+        for part, filters in parts:
+            task = _task(ctx, part, scope, filters)
+            covering.update({(t.machine.key, t.key): task for t in part})
+    return covering
+
+
+# One plan phase asks for every member's task: compute the grouping once per estate and options.
+# (A cache, not state: the result is a pure function of its inputs, which it keeps alive.)
+_LAST: list[tuple[Estate, str, dict[tuple[str, str], dict[str, Any]]]] = []
+
+
+def tasks_for(ctx: Context) -> dict[tuple[str, str], dict[str, Any]]:
+    options_key = json.dumps(dict(ctx.options), sort_keys=True, default=str)
+    for estate, key, tasks in _LAST:
+        if estate is ctx.estate and key == options_key:
+            return tasks
+    tasks = group_tasks(ctx, remediable_targets(ctx))
+    _LAST[:] = [(ctx.estate, options_key, tasks)]
+    return tasks
 
 
 def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:

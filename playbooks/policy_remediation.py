@@ -10,7 +10,8 @@ definition reference, scope), at most 100 machines each when filtered by resourc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from remediator import Change, Context, Finding, Needs, Playbook, register
 
@@ -26,7 +27,7 @@ from ._policy_model import (
     VIRTUAL_MACHINE,
 )
 from ._policy_options import check_options
-from ._policy_remediation_plan import Target, group_tasks, remediable_targets, task_change
+from ._policy_remediation_plan import Target, remediable_targets, task_change, tasks_for
 
 PLAYBOOK_ID = "policy-remediation"
 DOC = "troubleshoot.md#periodic-assessment-isnt-set-correctly"
@@ -50,7 +51,7 @@ OPTIONS_SCHEMA = {
 }
 
 
-def _finding(target: Target, leader_data: dict[str, object] | None) -> Finding:
+def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
     machine = target.machine
     reference = f", definition reference '{target.reference_id}'" if target.reference_id else ""
     if target.blocked:
@@ -74,8 +75,12 @@ def _finding(target: Target, leader_data: dict[str, object] | None) -> Finding:
     }
     if target.running:
         data["running_task"] = target.running
-    if leader_data:
-        data.update(leader_data)
+    if task:
+        data["task"] = {
+            "name": task["name"],
+            "remediation_id": task["remediation_id"],
+            "machines": len(task["resource_ids"]),
+        }
     return Finding(
         playbook=PLAYBOOK_ID,
         resource_id=machine.id,
@@ -91,17 +96,17 @@ def _finding(target: Target, leader_data: dict[str, object] | None) -> Finding:
 
 def detect(ctx: Context) -> Iterable[Finding]:
     check_options(PLAYBOOK_ID, OPTIONS_SCHEMA, ctx.options)
-    targets = remediable_targets(ctx)
-    leaders = group_tasks(ctx, targets)
-    for target in targets:
-        yield _finding(target, leaders.get((target.machine.key, target.key)))
+    tasks = tasks_for(ctx)
+    for target in remediable_targets(ctx):
+        yield _finding(target, tasks.get((target.machine.key, target.key)))
 
 
 def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
-    task = finding.data.get("task")
-    if not isinstance(task, dict) or not finding.fixable:
+    if not finding.fixable or not isinstance(finding.data.get("task"), Mapping):
         return ()
-    return (task_change(finding, task),)
+    key = (finding.resource_id.lower(), finding.key)
+    task = tasks_for(ctx).get(key)
+    return (task_change(finding, task),) if task else ()
 
 
 PLAYBOOK = register(

@@ -16,8 +16,12 @@ from tests.data.policy import scenarios as sc
 def _run(data: dict[str, Any], **options: Any) -> tuple[list[Finding], list[Change]]:
     ctx = Context(estate=b.to_estate(data), options=options)
     findings = list(PLAYBOOK.detect(ctx))
-    changes = [c for f in findings for c in PLAYBOOK.plan(ctx, f)]
-    return findings, changes
+    # Every machine of a group plans its group's task; the engine keeps one of identical changes.
+    unique: dict[tuple[str, str], Change] = {}
+    for change in (c for f in findings for c in PLAYBOOK.plan(ctx, f)):
+        previous = unique.setdefault((change.action, change.resource_id.lower()), change)
+        assert previous.params == change.params
+    return findings, list(unique.values())
 
 
 def test_one_finding_per_machine_and_assignment_reference_with_why_it_was_missed() -> None:
@@ -157,6 +161,15 @@ def test_plan_is_deterministic_and_avoids_taken_names() -> None:
     _, again = _run({**data, "resources": [*data["resources"], old_task]})
     retry = next(c for c in again if c.params["body"]["properties"]["policyAssignmentId"] == sc.A_OLD["id"])
     assert retry.params["name"] == taken.params["name"] + "-2"
+
+
+def test_every_machine_of_a_group_plans_the_same_task_so_excluding_one_keeps_it() -> None:
+    ctx = Context(estate=b.to_estate(sc.landing_zone()))
+    findings = [f for f in PLAYBOOK.detect(ctx) if f.data["assignment_id"] == sc.A_OLD["id"]]
+    planned = [list(PLAYBOOK.plan(ctx, f)) for f in findings]
+    assert len(findings) == 2 and all(len(p) == 1 for p in planned)
+    assert planned[0][0].resource_id == planned[1][0].resource_id
+    assert planned[0][0].params == planned[1][0].params
 
 
 def test_compliant_estate_has_no_findings() -> None:
