@@ -3,6 +3,8 @@
 Action modules are imported here by an explicit list, which registers their actions.
 """
 
+import logging
+
 from . import extension_actions as extension_actions
 from . import maintenance_actions as maintenance_actions
 from . import policy_actions as policy_actions
@@ -37,3 +39,10 @@ from .session import ArmTarget as ArmTarget
 from .session import default_credential as default_credential
 from .session import endpoint_credential as endpoint_credential
 from .settings import ApplySettings as ApplySettings
+
+# The SDK logs each credential failure as a WARNING (DefaultAzureCredential: a page-long chain
+# report). With no handler configured, Python's last-resort handler would print it to stderr
+# next to the one-line AzureAccessError that already says what went wrong. A NullHandler keeps
+# the terminal clean; a handler the CLI installs on the root logger (e.g. for --verbose) still
+# receives every record.
+logging.getLogger("azure").addHandler(logging.NullHandler())
