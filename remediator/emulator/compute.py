@@ -309,8 +309,12 @@ def _assess(state: EmulatorState, request: Request, machine_id: str) -> Response
                 )
                 _write_result(state, stored, os_name, {"code": EXTENSION_FAILURE_CODE, "message": message})
                 raise ArmError(409, EXTENSION_FAILURE_CODE, message)
-            if existing is None or provisioning.lower() != "succeeded":
+            if existing is None:
                 _install(state, stored, extension_kind)
+            elif provisioning.lower() != "succeeded":
+                # An extension still in an operation: the assessment's own install completes it.
+                existing["properties"]["provisioningState"] = "Succeeded"
+                state.store.touch(str(existing["id"]))
         properties = _write_result(state, stored, os_name, _carried_errors(previous))
         return OperationOutcome(result=_operation_result(kind, properties))
 

@@ -149,3 +149,12 @@ def test_machine_side_errors_come_back_in_the_result_whatever_their_shape() -> N
         assert latest is not None
         assert latest["properties"]["status"] == "Failed"
         assert latest["properties"]["errorDetails"] == errors
+
+
+def test_an_extension_still_in_an_operation_is_completed_not_duplicated() -> None:
+    updating = patch_extension(RUNNING, "Updating", name="patching")
+    with backend(RUNNING, updating) as (emulator, azure):
+        azure.execute(_assess(RUNNING))
+        stored = emulator.get(updating["id"])
+        assert stored is not None and stored["properties"]["provisioningState"] == "Succeeded"
+        assert emulator.get(f"{RUNNING['id']}/extensions/WindowsPatchExtension") is None

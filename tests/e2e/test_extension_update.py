@@ -228,6 +228,7 @@ def test_a_stale_plan_is_not_applied() -> None:
             live = h.emulator.state.store.get_live(other["id"])
             assert live is not None
             live["properties"]["provisioningState"] = "Succeeded"
+            h.emulator.state.store.touch(other["id"])
         applied = h.apply(plan)
         by_action = {c.action: o.status for c, o in zip(plan.changes, applied.outcomes, strict=True)}
         assert by_action == {"delete-extension": "stale", "assess-patches": "skipped"}
