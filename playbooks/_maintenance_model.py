@@ -135,12 +135,9 @@ class Configuration:
 def configurations(estate: Estate) -> dict[str, Configuration]:
     out: dict[str, Configuration] = {}
     for res in estate.of_type(CONFIGURATION_TYPE):
-        window_obj = res.properties.get("maintenanceWindow")
-        try:
-            window = parse_window(window_obj) if isinstance(window_obj, Mapping) else None
-            out[res.key] = Configuration(res, window)
-        except ScheduleError as exc:
-            out[res.key] = Configuration(res, None, str(exc))
+        found = configuration_of(estate, res.id)
+        if found is not None:
+            out[res.key] = found
     return out
 
 
@@ -246,22 +243,33 @@ def time_of(text: object) -> datetime | None:
         return None
 
 
-def earlier_runs(estate: Estate, machine: Resource, created: datetime) -> dict[str, Resource]:
-    """Configuration id (lowercase) -> latest ``applyupdates`` record of this resource id before ``created``.
+def earlier_runs(records: Iterable[Resource], created: datetime) -> dict[str, Resource]:
+    """Configuration id (lowercase) -> the latest of a machine's ``applyupdates`` records before ``created``.
 
     Runs before the machine's ``timeCreated`` belonged to an earlier machine with the same id.
     """
     runs: dict[str, tuple[datetime, Resource]] = {}
-    for record in estate.of_type(APPLY_UPDATE_TYPE):
+    for record in records:
         props = record.properties
-        if str(props.get("resourceId") or "").lower() != machine.key:
-            continue
         started = time_of(props.get("startDateTime") or props.get("lastUpdateTime"))
         config_id = str(props.get("maintenanceConfigurationId") or "").lower()
-        earlier = started is not None and started < created and bool(config_id)
-        if earlier and started is not None and (config_id not in runs or runs[config_id][0] < started):
+        if started is None or started >= created or not config_id:
+            continue
+        if config_id not in runs or runs[config_id][0] < started:
             runs[config_id] = (started, record)
     return {config_id: record for config_id, (_, record) in runs.items()}
+
+
+def configuration_of(estate: Estate, configuration_id: str) -> Configuration | None:
+    """One configuration, parsed (for ``plan``, which sees one finding at a time)."""
+    resource = estate.get(configuration_id)
+    if resource is None or resource.type_key != CONFIGURATION_TYPE:
+        return None
+    window_obj = resource.properties.get("maintenanceWindow")
+    try:
+        return Configuration(resource, parse_window(window_obj) if isinstance(window_obj, Mapping) else None)
+    except ScheduleError as exc:
+        return Configuration(resource, None, str(exc))
 
 
 class MaintenanceView:
@@ -282,6 +290,12 @@ class MaintenanceView:
         self.by_name: dict[tuple[str, str], list[Resource]] = {}
         for machine in machines(estate):
             self.by_name.setdefault((machine.name.lower(), machine.type_key), []).append(machine)
+        self._scopes: dict[str, tuple[Assignment, ...]] = {}
+        self._next: dict[tuple[str, timedelta], Window | None] = {}
+        self.runs_by_machine: dict[str, list[Resource]] = {}
+        for record in estate.of_type(APPLY_UPDATE_TYPE):
+            machine_id = str(record.properties.get("resourceId") or "").lower()
+            self.runs_by_machine.setdefault(machine_id, []).append(record)
         self.intended: dict[str, list[Assignment]] = {}
         for target, stale in self.static_by_target.items():
             if estate.get(target) is not None:
@@ -294,6 +308,24 @@ class MaintenanceView:
     def configuration(self, configuration_id: str) -> Configuration | None:
         return self.configurations.get(configuration_id.lower())
 
+    def scopes_of(self, machine: Resource) -> tuple[Assignment, ...]:
+        """The dynamic scopes that select ``machine`` (memoised: every playbook asks for every machine)."""
+        found = self._scopes.get(machine.key)
+        if found is None:
+            found = tuple(d for d in self.dynamic if not exclusion(d, machine))
+            self._scopes[machine.key] = found
+        return found
+
+    def next_window(self, config: Configuration, span: timedelta) -> Window | None:
+        """The configuration's next window within ``span`` of now (memoised per configuration)."""
+        key = (config.resource.key, span)
+        if key not in self._next:
+            self._next[key] = config.next_window(self.now, span)
+        return self._next[key]
+
+    def earlier_runs(self, machine: Resource, created: datetime) -> dict[str, Resource]:
+        return earlier_runs(self.runs_by_machine.get(machine.key, ()), created)
+
     def attachments(self, machine: Resource, *, intended: bool = False) -> list[Attachment]:
         """Every (configuration, assignment) that schedules ``machine``; unknown configurations skipped.
 
@@ -302,10 +334,7 @@ class MaintenanceView:
         ran under), so the other playbooks judge the machine as it will be after this run.
         """
         found: list[Attachment] = []
-        candidates: Iterable[Assignment] = [
-            *self.static_by_target.get(machine.key, ()),
-            *(d for d in self.dynamic if not exclusion(d, machine)),
-        ]
+        candidates: Iterable[Assignment] = [*self.static_by_target.get(machine.key, ()), *self.scopes_of(machine)]
         for assignment in candidates:
             config = self.configuration(assignment.configuration_id)
             if config is not None:
@@ -318,7 +347,7 @@ class MaintenanceView:
         pending = list(self.intended.get(machine.key, ()))
         created = time_of(machine.properties.get("timeCreated"))
         if created is not None:
-            for config_id, record in earlier_runs(self.estate, machine, created).items():
+            for config_id, record in self.earlier_runs(machine, created).items():
                 pending.append(Assignment(record, config_id, machine.id, {}))
         for assignment in pending:
             config = self.configuration(assignment.configuration_id)
@@ -342,6 +371,21 @@ class MaintenanceView:
             attached = self.active_attachments(machine)
             if attached:
                 yield machine, attached
+
+
+_LAST_VIEW: list[MaintenanceView] = []
+
+
+def view_of(estate: Estate) -> MaintenanceView:
+    """The view of ``estate``, built once for all the maintenance playbooks of a run.
+
+    One entry: a run detects over one estate, and a later run's estate replaces it.
+    """
+    if _LAST_VIEW and _LAST_VIEW[0].estate is estate:
+        return _LAST_VIEW[0]
+    view = MaintenanceView(estate)
+    _LAST_VIEW[:] = [view]
+    return view
 
 
 def horizon(options: Mapping[str, Any]) -> timedelta:

@@ -30,6 +30,7 @@ from ._maintenance_model import (
     exclusion,
     machines,
     options_schema,
+    view_of,
 )
 
 PLAYBOOK_ID = "maintenance-moved-resource"
@@ -185,7 +186,7 @@ def _stale_for(view: MaintenanceView, machine_id: str) -> list[Assignment]:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = MaintenanceView(ctx.estate)
+    view = view_of(ctx.estate)
     yield from _stale_static(ctx, view)
     yield from _dropped_dynamic(ctx, view)
 

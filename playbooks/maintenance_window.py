@@ -28,8 +28,9 @@ from ._maintenance_model import (
     INSTALLATION_RESULT_TYPES,
     MAINTENANCE_RESOURCE_TYPES,
     Attachment,
-    MaintenanceView,
+    configuration_of,
     options_schema,
+    view_of,
 )
 from ._maintenance_model import time_of as _time
 
@@ -88,7 +89,7 @@ def _target(minimum: timedelta, exceeded: timedelta | None) -> timedelta:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = MaintenanceView(ctx.estate)
+    view = view_of(ctx.estate)
     minimum = parse_duration(str(ctx.option("minimum_duration", "01:30")))
     exceeded_duration = parse_duration(str(ctx.option("exceeded_duration", "03:55")))
     exceeded = _exceeded_runs(ctx)
@@ -148,7 +149,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
 
 
 def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
-    config = MaintenanceView(ctx.estate).configuration(finding.resource_id)
+    config = configuration_of(ctx.estate, finding.resource_id)
     if config is None or config.window is None:
         return ()
     try:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, register
 
-from ._maintenance_model import MAINTENANCE_RESOURCE_TYPES, VM_TYPE, MaintenanceView, options_schema
+from ._maintenance_model import MAINTENANCE_RESOURCE_TYPES, VM_TYPE, options_schema, view_of
 from ._maintenance_patch import PATCH_PERMISSIONS, customer_managed_change, patch_settings, why_not_fixable
 
 PLAYBOOK_ID = "patch-orchestration-manual"
@@ -41,7 +41,7 @@ def selected(ctx: Context, machine: Resource) -> bool:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = MaintenanceView(ctx.estate)
+    view = view_of(ctx.estate)
     for machine in ctx.estate.of_type(VM_TYPE):
         if not selected(ctx, machine):
             continue

@@ -17,10 +17,11 @@ from remediator import Change, Context, Finding, Needs, Playbook, register
 from ._maintenance_model import (
     ARC_TYPE,
     MAINTENANCE_RESOURCE_TYPES,
-    MaintenanceView,
+    configuration_of,
     horizon,
     options_schema,
     power_state,
+    view_of,
 )
 
 PLAYBOOK_ID = "powered-off-machines"
@@ -31,7 +32,7 @@ ARC_OFF = frozenset({"disconnected", "expired"})
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = MaintenanceView(ctx.estate)
+    view = view_of(ctx.estate)
     span = horizon(ctx.options)
     now = view.now
     for machine, attached in view.scheduled_machines():
@@ -39,7 +40,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
         is_arc = machine.type_key == ARC_TYPE
         if state not in (ARC_OFF if is_arc else VM_OFF):
             continue
-        upcoming = [(w, a) for a in attached if (w := a.configuration.next_window(now, span)) is not None]
+        upcoming = [(w, a) for a in attached if (w := view.next_window(a.configuration, span)) is not None]
         if not upcoming:
             continue
         window, attachment = min(upcoming, key=lambda pair: pair[0].start)
@@ -81,7 +82,7 @@ def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
         return ()
     within = ctx.option("start_within_hours", None)
     if within is not None:
-        window = MaintenanceView(ctx.estate).configuration(str(finding.data["maintenance_configuration_id"]))
+        window = configuration_of(ctx.estate, str(finding.data["maintenance_configuration_id"]))
         upcoming = window.next_window(ctx.estate.now, timedelta(hours=float(within))) if window else None
         if upcoming is None:
             return ()

@@ -23,12 +23,11 @@ from remediator import Change, Context, Finding, Needs, Playbook, register
 from ._maintenance_model import (
     MAINTENANCE_RESOURCE_TYPES,
     VM_TYPE,
-    MaintenanceView,
     assignment_id_for,
-    earlier_runs,
     horizon,
     options_schema,
     time_of,
+    view_of,
 )
 
 PLAYBOOK_ID = "recreated-machine"
@@ -39,7 +38,7 @@ DYNAMIC_BUFFER = timedelta(hours=12)
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = MaintenanceView(ctx.estate)
+    view = view_of(ctx.estate)
     now, span = view.now, horizon(ctx.options)
     for machine in ctx.estate.of_type(VM_TYPE):
         created = time_of(machine.properties.get("timeCreated"))
@@ -49,10 +48,10 @@ def detect(ctx: Context) -> Iterable[Finding]:
         earlier = {
             config_id: time_of(record.properties.get("startDateTime") or record.properties.get("lastUpdateTime"))
             or created
-            for config_id, record in earlier_runs(ctx.estate, machine, created).items()
+            for config_id, record in view.earlier_runs(machine, created).items()
         }
         upcoming = sorted(
-            ((w, a) for a in attached if (w := a.configuration.next_window(now, span)) is not None),
+            ((w, a) for a in attached if (w := view.next_window(a.configuration, span)) is not None),
             key=lambda pair: pair[0].start,
         )
         if earlier and upcoming:

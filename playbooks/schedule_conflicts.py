@@ -15,7 +15,14 @@ from itertools import combinations
 from remediator import Context, Finding, Needs, Playbook, register
 from remediator.schedule import Window, windows_between
 
-from ._maintenance_model import MAINTENANCE_RESOURCE_TYPES, Configuration, MaintenanceView, horizon, options_schema
+from ._maintenance_model import (
+    MAINTENANCE_RESOURCE_TYPES,
+    Configuration,
+    MaintenanceView,
+    horizon,
+    options_schema,
+    view_of,
+)
 
 PLAYBOOK_ID = "schedule-conflicts"
 DOC = "troubleshoot.md#scheduled-patching-isnt-working"
@@ -34,7 +41,7 @@ def first_overlap(a: Configuration, b: Configuration, view: MaintenanceView, spa
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = MaintenanceView(ctx.estate)
+    view = view_of(ctx.estate)
     span = Window(view.now, view.now + horizon(ctx.options))
     cache: dict[tuple[str, str], Window | None] = {}
     for machine, attached in view.scheduled_machines():

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from remediator import Change, Context, Finding, Needs, Playbook, register
 
-from ._maintenance_model import MAINTENANCE_RESOURCE_TYPES, VM_TYPE, MaintenanceView
+from ._maintenance_model import MAINTENANCE_RESOURCE_TYPES, VM_TYPE, view_of
 from ._maintenance_patch import (
     PATCH_ACTION,
     PATCH_PERMISSIONS,
@@ -28,7 +28,7 @@ DOC = "troubleshoot.md#prerequisite-for-scheduled-patching-isnt-set-correctly"
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = MaintenanceView(ctx.estate)
+    view = view_of(ctx.estate)
     for machine, attached in view.scheduled_machines():
         if machine.type_key != VM_TYPE:
             continue
