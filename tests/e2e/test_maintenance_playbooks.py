@@ -302,3 +302,35 @@ def test_a_fleet_never_seen_is_fixed_in_one_apply_with_no_false_positives() -> N
     assert result.again.changes == ()
     left = {(f.playbook, _flagged(f)) for f in result.again.findings}
     assert left == {(pb, n) for pb, names in EXPECTED.items() for n, o in names.items() if o in ("report", "changed")}
+
+
+def test_cli_plans_the_fleet_then_fixes_it_with_opt_ins_from_the_settings_file(tmp_path: Any) -> None:
+    import json
+
+    from tests.cli_runner import run_cli
+    from tests.data.maintenance.fleet import fleet
+
+    estate_file = tmp_path / "fleet.json"
+    estate_file.write_text(json.dumps(fleet()))
+    settings = tmp_path / "remediator.yaml"
+    settings.write_text(
+        "playbooks:\n"
+        "  enabled: [" + ", ".join(MAINTENANCE_PLAYBOOKS) + "]\n"
+        "  powered-off-machines: {fix: true, options: {start_within_hours: 24}}\n"
+        "  maintenance-window: {fix: true, options: {minimum_duration: '01:30'}}\n"
+        "  schedule-conflicts: {options: {horizon_hours: 24}}\n"
+    )
+    base = ["run", "--estate", str(estate_file), "--config", str(settings), "--format", "json"]
+    dry = run_cli([base[0], "--dry-run", *base[1:]])
+    assert dry.code == 2, dry.stderr
+    planned = json.loads(dry.stdout)
+    by_playbook = planned["summary"]["by_playbook"]
+    assert by_playbook["powered-off-machines"] == 1 and by_playbook["maintenance-window"] == 2
+    assert "patch-orchestration-manual" not in by_playbook  # opt-in, not enabled in the file
+    manual = [f for f in planned["findings"] if f["playbook"] == "patch-orchestration-manual"]
+    assert [f["resource_id"].split("/")[-1] for f in manual] == ["dev1"]
+    fixed = run_cli(base)
+    assert fixed.code == 0, fixed.stderr
+    doc = json.loads(fixed.stdout)
+    assert {o["status"] for o in doc["outcomes"]} == {"applied"}
+    assert doc["plan_after_apply"]["changes"] == []
