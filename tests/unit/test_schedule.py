@@ -243,3 +243,80 @@ def test_windows_are_ordered_non_overlapping_and_inside_the_range(
     for earlier, later in itertools.pairwise(found):
         assert earlier.end <= later.start
     assert parse_recur_every(unit).unit in ("day", "week", "month")
+
+
+RECURRENCES = st.sampled_from(
+    [
+        "Day",
+        "3Days",
+        "Week",
+        "2Weeks Tuesday,Friday",
+        "Month",
+        "Month day-1,day15",
+        "Month Fourth Monday",
+        "2Months Last Sunday Offset-3",
+        "Month First Saturday Offset6",
+    ]
+)
+ZONES = st.sampled_from(
+    [
+        "UTC",
+        "Pacific Standard Time",
+        "W. Europe Standard Time",
+        "Cen. Australia Standard Time",
+        "Nepal Standard Time",
+        "Morocco Standard Time",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    recur=RECURRENCES,
+    zone=ZONES,
+    hour=st.integers(0, 23),
+    minute=st.sampled_from([0, 15, 30, 45]),
+    start_day=st.integers(0, 500),
+    split=st.integers(1, 119),
+)
+def test_splitting_the_range_changes_nothing(
+    recur: str, zone: str, hour: int, minute: int, start_day: int, split: int
+) -> None:
+    mw = parse_window(
+        {
+            "startDateTime": f"2026-01-01 {hour:02d}:{minute:02d}",
+            "duration": "01:30",
+            "timeZone": zone,
+            "recurEvery": recur,
+        }
+    )
+    since = utc(2026, 1, 1) + timedelta(days=start_day)
+    middle, until = since + timedelta(days=split), since + timedelta(days=120)
+    whole = list(windows_between(mw, since, until))
+    halves = list(dict.fromkeys([*windows_between(mw, since, middle), *windows_between(mw, middle, until)]))
+    assert halves == whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(recur=RECURRENCES, zone=ZONES, hour=st.integers(0, 23), minute=st.sampled_from([0, 15, 30, 45]))
+def test_every_window_opens_at_the_configured_local_time_on_a_day_the_rule_names(
+    recur: str, zone: str, hour: int, minute: int
+) -> None:
+    from remediator.schedule import occurs_on
+
+    mw = parse_window(
+        {
+            "startDateTime": f"2026-01-01 {hour:02d}:{minute:02d}",
+            "duration": "02:00",
+            "timeZone": zone,
+            "recurEvery": recur,
+        }
+    )
+    for window in windows_between(mw, utc(2026, 1, 1), utc(2027, 1, 1)):
+        local = window.start.astimezone(mw.zone)
+        if (local.hour, local.minute) != (hour, minute):
+            # Only a wall-clock time the spring-forward gap skipped may move, by the gap.
+            assert local.replace(tzinfo=None) != datetime(local.year, local.month, local.day, hour, minute)
+            assert (local.utcoffset() or timedelta()) > (local - timedelta(days=1)).utcoffset()  # type: ignore[operator]
+            continue
+        assert occurs_on(mw, local.date())
