@@ -115,3 +115,24 @@ def test_input_rows_are_not_mutated():
 def test_unsupported_constructs_are_named(text, message):
     with pytest.raises(KqlError, match=message):
         run(text)
+
+
+def test_every_query_shape_the_bot_sends_is_inside_the_subset():
+    from remediator.azure.resource_graph import build_query, group_by_table
+    from remediator.emulator.graph.tables import TABLES
+
+    types = [
+        "microsoft.compute/virtualmachines",
+        "microsoft.hybridcompute/machines",
+        "microsoft.maintenance/configurationassignments",
+        "microsoft.compute/virtualmachines/patchassessmentresults",
+        "microsoft.hybridcompute/machines/patchinstallationresults",
+        "microsoft.policyinsights/policystates",
+        "microsoft.authorization/roleassignments",
+        "microsoft.management/managementgroups",
+    ]
+    tables = {"resources": ROWS, "resourcecontainers": OTHER}
+    for table, grouped in group_by_table(types).items():
+        assert table in TABLES
+        rows = evaluate(compile_query(build_query(table, grouped)), lambda name: tables.get(name, ROWS))
+        assert all(row["type"] in grouped for row in rows)
