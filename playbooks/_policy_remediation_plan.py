@@ -35,7 +35,11 @@ from ._policy_targets import missed_reasons
 
 REMEDIATIONS_SEGMENT = "/providers/Microsoft.PolicyInsights/remediations/"
 MAX_RESOURCE_IDS = 100
-DEFAULT_API_VERSION = "2021-10-01"
+# filters.resourceIds exists from 2024-10-01 (the 2021-10-01 spec's RemediationFilters has only
+# locations, and ARM ignores what an api-version does not define: the task would remediate every
+# non-compliant machine in its scope). resourceCount/parallelDeployments/failureThreshold: 2021-10-01.
+RESOURCE_IDS_API_VERSION = "2024-10-01"
+LOCATIONS_API_VERSION = "2021-10-01"
 DEFAULT_RESOURCE_COUNT = 500
 DEFAULT_PARALLEL_DEPLOYMENTS = 10
 # Roles before remediations: policy-identity-roles' grants use a lower order.
@@ -211,7 +215,9 @@ def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list
         "remediation_id": scope + REMEDIATIONS_SEGMENT + name,
         "body": {"properties": props},
         "resource_ids": [t.machine.id for t in group],
-        "api_version": str(ctx.option("api_version", DEFAULT_API_VERSION)),
+        "api_version": str(
+            ctx.option("api_version", RESOURCE_IDS_API_VERSION if "resourceIds" in filters else LOCATIONS_API_VERSION)
+        ),
         "trigger_evaluation": bool(ctx.option("trigger_evaluation", False)),
     }
 

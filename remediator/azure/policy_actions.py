@@ -10,9 +10,10 @@
   (bounded) by the ``PRINCIPAL_NOT_FOUND`` rule.
 * ``create-remediation``: ``resource_id`` is ``<scope>/providers/Microsoft.PolicyInsights/
   remediations/<name>`` at a management group, subscription, resource group or resource;
-  ``params.body`` is the 2021-10-01 JSON body, sent as JSON at ``params.api_version`` (the SDK's
-  2019-07-01 model has no ``resourceCount``, ``parallelDeployments``, ``failureThreshold`` or
-  ``filters.resourceIds``). ``before``/``after`` are ``{"provisioningState"}``. Execute waits
+  ``params.body`` is the JSON body, sent as is at ``params.api_version`` (the SDK's 2019-07-01
+  model has no ``resourceCount``, ``parallelDeployments``, ``failureThreshold`` (2021-10-01) or
+  ``filters.resourceIds`` (2024-10-01), and would drop them). ``before``/``after`` are
+  ``{"provisioningState"}``. Execute waits
   (bounded by ``remediation_timeout``) for a terminal state, reads ``listDeployments`` and returns
   each machine's outcome; failed deployments raise `ArmOperationError` with the first
   deployment's error code (``AuthorizationFailed`` ...) and every machine's error in the message.
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 REMEDIATIONS = "/providers/microsoft.policyinsights/remediations/"
 MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 RUNNING_STATES = frozenset({"accepted", "evaluating", "running", "cancelling"})
-DEFAULT_REMEDIATION_API_VERSION = "2021-10-01"
+DEFAULT_REMEDIATION_API_VERSION = "2024-10-01"
 # Any subscription works for tenant-level calls (management group scope): the client needs one.
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 

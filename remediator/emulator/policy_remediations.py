@@ -1,4 +1,4 @@
-"""Policy Insights remediations (2021-10-01 and 2019-07-01) at every scope, run asynchronously.
+"""Policy Insights remediations (2024-10-01, 2021-10-01, 2019-07-01) at every scope, run asynchronously.
 
 Routes: PUT/GET/DELETE, list (``$top``, ``$filter`` on PolicyAssignmentId /
 PolicyDefinitionReferenceId), ``listDeployments`` and ``cancel``, at management group,
@@ -12,9 +12,11 @@ with ``AuthorizationFailed`` where that identity lacks an action at the machine 
 resource (see ``policy_effects``); a successful one applies the effect and flips the machine's
 policy state to Compliant (which Resource Graph then serves).
 
-``filters.resourceIds`` (at most 100, not with ReEvaluateCompliance), ``resourceCount``,
-``parallelDeployments`` and ``failureThreshold`` are honoured at 2021-10-01; at 2019-07-01 they
-are not part of the API and are neither stored nor served.
+``resourceCount``, ``parallelDeployments`` and ``failureThreshold`` are honoured from 2021-10-01;
+``filters.resourceIds`` (at most 100, not with ReEvaluateCompliance) only from 2024-10-01: the
+2021-10-01 spec's RemediationFilters has ``locations`` alone, so — as ARM ignores properties an
+api-version does not define — a 2021-10-01 task with ``resourceIds`` remediates every non-compliant
+resource in its scope. At 2019-07-01 none of these exist; they are neither stored nor served.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from remediator.emulator.store import resource_group_of, split_id, subscription_
 
 ROUTES: list[Route] = []
 
-VERSIONS = ("2021-10-01", "2019-07-01", "2018-07-01-preview")
+VERSIONS = ("2024-10-01", "2021-10-01", "2019-07-01", "2018-07-01-preview")
+WITH_COUNTS = ("2024-10-01", "2021-10-01")
+WITH_RESOURCE_IDS = ("2024-10-01",)
 NEW_FIELDS = ("resourceCount", "parallelDeployments", "failureThreshold", "statusMessage", "correlationId")
 TYPE = "Microsoft.PolicyInsights/remediations"
 BASE = "{scope*}/providers/Microsoft.PolicyInsights/remediations"
@@ -54,12 +58,12 @@ def _invalid(message: str) -> ArmError:
 
 def _served(request: Request, remediation: dict[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(remediation)
-    if request.api_version != "2021-10-01":
-        props = body.get("properties") or {}
+    props = body.get("properties") or {}
+    if request.api_version not in WITH_COUNTS:
         for name in NEW_FIELDS:
             props.pop(name, None)
-        if isinstance(props.get("filters"), dict):
-            props["filters"].pop("resourceIds", None)
+    if request.api_version not in WITH_RESOURCE_IDS and isinstance(props.get("filters"), dict):
+        props["filters"].pop("resourceIds", None)
     return body
 
 
@@ -95,16 +99,16 @@ def _validate(state: EmulatorState, request: Request, scope: str) -> dict[str, A
     filters = props.get("filters") or {}
     locations = [str(x) for x in filters.get("locations") or []]
     kept["filters"] = {"locations": locations}
-    if request.api_version == "2021-10-01":
-        if "resourceIds" in filters:
-            ids = filters.get("resourceIds")
-            if not isinstance(ids, list) or not ids or len(ids) > 100:
-                raise _invalid("The 'resourceIds' filter must contain between 1 and 100 resource IDs.")
-            if mode == "ReEvaluateCompliance":
-                raise _invalid(
-                    "The 'resourceIds' filter cannot be used with resource discovery mode 'ReEvaluateCompliance'."
-                )
-            kept["filters"]["resourceIds"] = [str(i) for i in ids]
+    if request.api_version in WITH_RESOURCE_IDS and "resourceIds" in filters:
+        ids = filters.get("resourceIds")
+        if not isinstance(ids, list) or not ids or len(ids) > 100:
+            raise _invalid("The 'resourceIds' filter must contain between 1 and 100 resource IDs.")
+        if mode == "ReEvaluateCompliance":
+            raise _invalid(
+                "The 'resourceIds' filter cannot be used with resource discovery mode 'ReEvaluateCompliance'."
+            )
+        kept["filters"]["resourceIds"] = [str(i) for i in ids]
+    if request.api_version in WITH_COUNTS:
         kept["resourceCount"] = _bounded(props, "resourceCount", 500, 1, 50000)
         kept["parallelDeployments"] = _bounded(props, "parallelDeployments", 10, 1, 30)
         threshold = (props.get("failureThreshold") or {}).get("percentage", 1.0)

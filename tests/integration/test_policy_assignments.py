@@ -77,7 +77,7 @@ def test_encrypted_disk_in_another_subscription_needs_read_access(emulator_facto
     client = PolicyInsightsClient(served.credential(), b.S1, **served.client_kwargs())
     body = {"properties": {"policyAssignmentId": sc.A_OLD["id"], "filters": {"resourceIds": [encrypted["id"]]}}}
     client.remediations.create_or_update_at_resource(
-        encrypted["id"].lstrip("/"), "at-vm", json.dumps(body).encode(), api_version="2021-10-01"
+        encrypted["id"].lstrip("/"), "at-vm", json.dumps(body).encode(), api_version="2024-10-01"
     )
     for _ in range(4):
         task = client.remediations.get_at_resource(encrypted["id"].lstrip("/"), "at-vm")

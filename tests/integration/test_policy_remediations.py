@@ -22,7 +22,7 @@ from tests.conftest import Served
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc
 
-NEW = "2021-10-01"
+NEW = "2024-10-01"
 
 
 def _client(served: Served) -> PolicyInsightsClient:
@@ -201,6 +201,19 @@ def test_audit_and_initiative_without_reference_are_refused(emulator_factory: Ca
         client.remediations.create_or_update_at_management_group(
             b.MG, "noref", json.dumps({"properties": {"policyAssignmentId": sc.A_MG["id"]}}).encode(), api_version=NEW
         )
+
+
+def test_resource_ids_filter_needs_2024_10_01_and_is_ignored_before(emulator_factory: Callable[..., Served]) -> None:
+    """The 2021-10-01 spec has no filters.resourceIds: ARM ignores it, and the task covers everything."""
+    served = emulator_factory(sc.landing_zone())
+    client = _client(served)
+    only_restored = {"policyAssignmentId": sc.A_OLD["id"], "filters": {"resourceIds": [sc.VM_RESTORED["id"]]}}
+    created = _create(client, "unfiltered", only_restored, api_version="2021-10-01")
+    assert created.filters.locations == []
+    for _ in range(4):
+        client.remediations.get_at_subscription("unfiltered", api_version="2021-10-01")
+    covered = {d.remediated_resource_id for d in client.remediations.list_deployments_at_subscription("unfiltered")}
+    assert covered == {sc.VM_RESTORED["id"], sc.VM_GALLERY["id"]}
 
 
 def test_old_api_version_neither_stores_nor_serves_new_fields(emulator_factory: Callable[..., Served]) -> None:

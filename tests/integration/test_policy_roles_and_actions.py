@@ -129,7 +129,7 @@ def _remediate(name: str, assignment_id: str, **extra: Any) -> Change:
         params={
             "scope": b.sub_id(b.S1),
             "name": name,
-            "api_version": "2021-10-01",
+            "api_version": "2024-10-01",
             "body": {"properties": {"policyAssignmentId": assignment_id, **extra}},
             "resource_ids": [sc.VM_GALLERY["id"]],
         },

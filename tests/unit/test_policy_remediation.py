@@ -81,6 +81,7 @@ def test_tasks_grouped_per_assignment_reference_and_scope() -> None:
     assert "policyDefinitionReferenceId" not in props
     assert props["resourceDiscoveryMode"] == "ExistingNonCompliant"
     assert old.params["scope"] == b.sub_id(b.S1)
+    assert old.params["api_version"] == "2024-10-01"  # the first api-version with filters.resourceIds
     assert old.resource_id.startswith(b.sub_id(b.S1) + "/providers/Microsoft.PolicyInsights/remediations/aum-")
     mg = by_assignment[sc.A_MG["id"]]
     assert mg.params["body"]["properties"]["policyDefinitionReferenceId"] == "prereq"
@@ -120,6 +121,7 @@ def test_options_shape_the_task_body() -> None:
     # ReEvaluateCompliance cannot be combined with resourceIds: the task filters by location instead.
     assert body["filters"] == {"locations": ["westeurope"]}
     assert body["resourceDiscoveryMode"] == "ReEvaluateCompliance"
+    assert props.params["api_version"] == "2021-10-01"
     assert (body["parallelDeployments"], body["resourceCount"], body["failureThreshold"]) == (
         3,
         42,
