@@ -15,7 +15,7 @@ excludes it; what to change (the scope or the machine) is the owner's call.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, parse_resource_id, register
 
@@ -28,8 +28,8 @@ from ._maintenance_model import (
     assignment_id_for,
     assignment_target,
     exclusion,
-    machines,
     options_schema,
+    time_of,
     view_of,
 )
 
@@ -50,9 +50,6 @@ def _name_type(resource_id: str) -> tuple[str, str]:
 
 
 def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
-    by_name: dict[tuple[str, str], list[Resource]] = {}
-    for machine in machines(ctx.estate):
-        by_name.setdefault((machine.name.lower(), machine.type_key), []).append(machine)
     for assignment in view.assignments:
         if assignment.dynamic or ctx.estate.get(assignment.target) is not None:
             continue
@@ -65,7 +62,7 @@ def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
             if config
             else parse_resource_id(assignment.configuration_id).get("name", assignment.configuration_id)
         )
-        candidates = [m for m in by_name.get((name, type_), []) if m.key != assignment.target.lower()]
+        candidates = [m for m in view.by_name.get((name, type_), []) if m.key != assignment.target.lower()]
         data = {
             "stale_assignment": assignment.id,
             "previous_resource_id": assignment.target,
@@ -97,14 +94,16 @@ def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
                 data={**data, "moved_resource_id": moved.id, "already_assigned": already, "location": moved.location},
             )
             continue
-        found = "no machine" if not candidates else f"{len(candidates)} machines"
+        found = (
+            f"no machine named {name} exists" if not candidates else f"{len(candidates)} machines named {name} exist"
+        )
         yield Finding(
             playbook=PLAYBOOK_ID,
             resource_id=assignment.id,
             severity="high",
             title=f"Assignment of {config_name} points at a machine that no longer exists",
             detail=(
-                f"{assignment.target} no longer exists and {found} named {name} exist elsewhere, so the bot "
+                f"{assignment.target} no longer exists and {found} elsewhere, so the bot "
                 f"cannot tell where it moved; re-create the assignment by hand. {MANUAL_STEPS}"
             ),
             doc=DOC,
@@ -121,32 +120,30 @@ def _last_runs(ctx: Context, since: datetime) -> dict[tuple[str, str], Resource]
         props = record.properties
         config_id = str(props.get("maintenanceConfigurationId") or "").lower()
         machine_id = str(props.get("resourceId") or "").lower()
-        when = str(props.get("startDateTime") or props.get("lastUpdateTime") or "")
-        if not config_id or not machine_id or not when or _parse_time(when) < since:
+        when = time_of(props.get("startDateTime") or props.get("lastUpdateTime"))
+        if not config_id or not machine_id or when is None or when < since:
             continue
         key = (machine_id, config_id)
-        if key not in latest or str(latest[key].properties.get("startDateTime", "")) < when:
+        if key not in latest or _started(latest[key]) < when:
             latest[key] = record
     return latest
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _started(record: Resource) -> datetime:
+    when = time_of(record.properties.get("startDateTime") or record.properties.get("lastUpdateTime"))
+    return when or datetime.min.replace(tzinfo=UTC)
 
 
 def _dropped_dynamic(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
     days = float(ctx.option("history_days", 35))
     runs = _last_runs(ctx, ctx.estate.now - timedelta(days=days))
-    by_name: dict[tuple[str, str], list[Resource]] = {}
-    for machine in machines(ctx.estate):
-        by_name.setdefault((machine.name.lower(), machine.type_key), []).append(machine)
     for (machine_id, config_id), record in sorted(runs.items()):
         config = view.configuration(config_id)
         scopes = [d for d in view.dynamic if d.configuration_id.lower() == config_id]
         if config is None or not config.active(view.now) or not scopes:
             continue
         found = ctx.estate.get(machine_id)
-        same_name = by_name.get(_name_type(machine_id), [])
+        same_name = view.by_name.get(_name_type(machine_id), [])
         if found is None and len(same_name) != 1:
             continue
         machine = found or same_name[0]
