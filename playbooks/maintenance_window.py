@@ -115,6 +115,19 @@ def detect(ctx: Context) -> Iterable[Finding]:
         for attachment in _running_when(attached, results[0]):
             machines_by_config.setdefault(attachment.configuration.resource.key, []).append(machine.name)
     for key, config in sorted(view.configurations.items()):
+        if config.in_guest_patch and config.error:
+            # The maintenance playbooks cannot place its windows; say so rather than judge it silently.
+            yield Finding(
+                playbook=PLAYBOOK_ID,
+                resource_id=config.id,
+                severity="low",
+                title=f"{config.resource.name}: maintenance window cannot be read",
+                detail=f"{config.resource.name}: {config.error}. The maintenance playbooks skip this schedule.",
+                doc=DOC,
+                fixable=False,
+                key="unreadable",
+            )
+            continue
         if not config.active(view.now) or config.window is None:
             continue
         duration = config.window.duration

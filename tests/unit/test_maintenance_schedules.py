@@ -243,3 +243,12 @@ def test_one_configuration_through_two_scopes_is_one_schedule() -> None:
     assert run(CONFLICTS, doc)[1] == []
     (finding,) = run(PREREQUISITES, doc)[1]
     assert finding.data["schedules"] == ["daily-22z"]
+
+
+def test_a_window_the_bot_cannot_read_is_reported_once() -> None:
+    odd = configuration(SUB_A, "rg-maint", "odd", time_zone="Mars Standard Time")
+    machine = vm(SUB_A, "rg-app", "m", power="deallocated")
+    doc = estate(group(SUB_A, "rg-maint"), group(SUB_A, "rg-app"), odd, machine, assignment(_id(machine), odd))
+    (finding,) = run(WINDOW, doc)[1]
+    assert finding.key == "unreadable" and "Mars Standard Time" in finding.detail and not finding.fixable
+    assert run(POWERED_OFF, doc)[1] == [] and run(CONFLICTS, doc)[1] == []
