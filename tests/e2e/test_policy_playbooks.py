@@ -6,9 +6,12 @@ really fail for a missing role and succeed once it is granted.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from remediator import Scope
+from tests.cli_runner import run_cli
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc
 from tests.playbook_harness import harness, run_through_emulator, statuses
@@ -254,3 +257,19 @@ def test_a_broader_role_already_held_covers_the_definitions_role() -> None:
     assert _tasks(result.first.changes) == {(assignment["id"], ""): [sc.VM_RESTORED["id"]]}
     assert statuses(result.applied) == {"applied"}
     assert result.again.changes == () and result.again.findings == ()
+
+
+def test_cli_dry_run_then_fix_the_landing_zone(tmp_path: Path) -> None:
+    path = tmp_path / "landing-zone.json"
+    path.write_text(json.dumps(sc.landing_zone()))
+    args = ["run", "--estate", str(path), "--playbook", BOTH[0], "--playbook", BOTH[1], "--format", "json"]
+    dry = run_cli([*args[:1], "--dry-run", *args[1:]])
+    assert dry.code == 2, dry.stderr
+    doc = json.loads(dry.stdout)
+    actions = sorted(c["action"] for c in doc["changes"])
+    assert actions == ["create-remediation", "create-remediation", "create-role-assignment", "create-role-assignment"]
+    fixed = run_cli(args)
+    assert fixed.code == 0, fixed.stderr
+    doc = json.loads(fixed.stdout)
+    assert {o["status"] for o in doc["outcomes"]} == {"applied"}
+    assert doc["plan_after_apply"]["changes"] == []
