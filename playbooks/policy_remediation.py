@@ -140,7 +140,12 @@ PLAYBOOK = register(
             "Microsoft.PolicyInsights/remediations/listDeployments/read",
             "Microsoft.PolicyInsights/policyStates/triggerEvaluation/action",
         ),
-        read_permissions=("Microsoft.PolicyInsights/policyStates/queryResults/read",),
+        read_permissions=(
+            "Microsoft.PolicyInsights/policyStates/queryResults/read",
+            "Microsoft.Authorization/policyAssignments/read",
+            "Microsoft.Authorization/policyDefinitions/read",
+            "Microsoft.Authorization/policySetDefinitions/read",
+        ),
         fix_default=True,
         phase=40,
         options_schema=OPTIONS_SCHEMA,
