@@ -32,11 +32,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tzlocal.windows_tz import win_tz
+
+__all__ = [
+    "MaintenanceWindow",
+    "Recurrence",
+    "ScheduleError",
+    "Window",
+    "format_duration",
+    "next_window",
+    "occurs_on",
+    "parse_duration",
+    "parse_recur_every",
+    "parse_window",
+    "windows_between",
+    "windows_zone",
+]
 
 Unit = Literal["day", "week", "month"]
 
@@ -344,7 +359,3 @@ def next_window(mw: MaintenanceWindow, now: datetime, horizon: timedelta) -> Win
         if window.start >= now:
             return window
     return None
-
-
-def local_time_of_day(mw: MaintenanceWindow) -> time:
-    return mw.start_local.time()
