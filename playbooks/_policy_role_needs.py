@@ -137,7 +137,7 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
     if scope_level(assignment.scope) != "management_group":
         inside = set()
     if level_rank(scope_level(assignment.scope)) <= level_rank(max_level):
-        need(assignment.scope, all_roles, "the assignment's scope")
+        need(assignment.scope, all_roles, "remediations across the assignment's scope")
     else:
         for machine, reference in machines.values():
             narrowed = scope_at_level(machine.id, max_level)

@@ -35,8 +35,8 @@ def missed_reasons(estate: Estate, machine: Resource) -> tuple[str, ...]:
     """Plain-language reasons, read from the machine itself, why policy did not act at creation."""
     if machine.type_key == ARC_MACHINE:
         return (
-            "Arc-enabled server connected before the assignment existed, or onboarded by a path that "
-            "does not trigger policy",
+            "it is an Arc-enabled server connected before the assignment existed, or onboarded by a "
+            "path that does not trigger policy",
         )
     if machine.type_key != VIRTUAL_MACHINE:
         return ()
@@ -46,19 +46,19 @@ def missed_reasons(estate: Estate, machine: Resource) -> tuple[str, ...]:
     image = _mapping(storage.get("imageReference"))
     reasons: list[str] = []
     if str(os_disk.get("createOption") or "").lower() == "attach":
-        reasons.append("OS disk was attached (migrated or restored VM), not created from an image")
+        reasons.append("its OS disk was attached (a migrated or restored VM), not created from an image")
     image_id = str(image.get("id") or image.get("sharedGalleryImageId") or image.get("communityGalleryImageId") or "")
     if "/galleries/" in image_id.lower():
         definition = estate.get(gallery_image_definition(image_id))
         state = str(_mapping(definition.properties if definition else {}).get("osState") or "")
         if state.lower() == "specialized":
-            reasons.append(f"created from a specialized gallery image ({gallery_image_definition(image_id)})")
+            reasons.append(f"it was created from a specialized gallery image ({gallery_image_definition(image_id)})")
         elif not state:
-            reasons.append(f"created from a gallery image ({gallery_image_definition(image_id)})")
+            reasons.append(f"it was created from a gallery image ({gallery_image_definition(image_id)})")
     if not props.get("osProfile"):
-        reasons.append("has no osProfile (specialized VM), so the policy's patch settings had nothing to act on")
+        reasons.append("it has no osProfile (a specialized VM), so the policy's patch settings had nothing to act on")
     if not reasons:
-        reasons.append("created or moved in before the assignment could act on it")
+        reasons.append("it was created or moved in before the assignment could act on it")
     return tuple(reasons)
 
 

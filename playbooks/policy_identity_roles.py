@@ -96,8 +96,16 @@ def _problem_finding(needs: AssignmentNeeds) -> Finding:
     )
 
 
-def _held_note(ctx: Context, needs: AssignmentNeeds, scope: str, absent: tuple[str, ...]) -> str:
-    if CONTRIBUTOR in absent and holds(ctx.estate, needs.principal_id, VIRTUAL_MACHINE_CONTRIBUTOR, scope):
+VM_ASSESSMENT_GUID = "59efceea-0c96-497e-a4a1-4eb2290dac15"
+
+
+def _held_note(ctx: Context, needs: AssignmentNeeds, scope: str, absent: tuple[str, ...], vm_policy: bool) -> str:
+    """The v4.6.0 -> v4.7.0 role change, when it explains the gap."""
+    if (
+        vm_policy
+        and CONTRIBUTOR in absent
+        and holds(ctx.estate, needs.principal_id, VIRTUAL_MACHINE_CONTRIBUTOR, scope)
+    ):
         return (
             " It holds Virtual Machine Contributor, which the VM periodic-assessment policy required up to "
             "v4.6.0; from v4.7.0 it needs Contributor (Virtual Machine Contributor cannot read gallery images)."
@@ -122,6 +130,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
         if needs.problem:
             yield _problem_finding(needs)
             continue
+        vm_policy = any(m.definition_id.lower().endswith(VM_ASSESSMENT_GUID) for m in members)
         for need in needs.unverifiable:
             yield Finding(
                 playbook=PLAYBOOK_ID,
@@ -156,7 +165,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
                 detail=(
                     f"The {needs.identity} (principal {needs.principal_id}) needs {names} at {need.scope} for: "
                     f"{'; '.join(need.reasons)}. Without it remediation deployments fail with "
-                    f"AuthorizationFailed.{_held_note(ctx, needs, need.scope, todo)}"
+                    f"AuthorizationFailed.{_held_note(ctx, needs, need.scope, todo, vm_policy)}"
                 ),
                 doc=DOC,
                 fixable=True,

@@ -61,7 +61,7 @@ def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
     else:
         fixable, tail = True, "A remediation task brings it into compliance."
     detail = (
-        f"Policy missed it because it {'; '.join(target.reasons)}. It fails assignment "
+        f"Policy missed it because {'; and '.join(target.reasons)}. It fails assignment "
         f"'{target.assignment.display_name}' ({target.assignment.id}){reference}, definition "
         f"'{target.definition_name}' ({target.effect}). {tail}"
     )
