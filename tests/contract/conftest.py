@@ -6,6 +6,7 @@ import pytest
 
 from tests.contract.spec_location import DEFAULT_FOLDER, ENV_VAR, load_specs, specs_root
 from tests.contract.swagger import SpecFolder
+from tests.contract.traffic import TRAFFIC_KEY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,3 +25,13 @@ def specs(request: pytest.FixtureRequest) -> SpecFolder:
     if isinstance(found, str):
         pytest.skip(found)
     return found
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """What the recorded-traffic check covered, and what it could not (services with no swagger)."""
+    report = config.stash.get(TRAFFIC_KEY, None)
+    if report is None:
+        return
+    terminalreporter.section("recorded traffic against the REST specs")
+    for line in report.summary():
+        terminalreporter.write_line(line)

@@ -89,7 +89,20 @@ class Operation:
     @property
     def is_by_id(self) -> bool:
         """A template that is one free-form parameter (``/{resourceId}``): it matches any path."""
-        return bool(re.fullmatch(r"/\{[^}/]+\}", self.template.split("?")[0]))
+        return bool(re.fullmatch(r"/?\{[^}/]+\}", self.template.split("?")[0]))
+
+    @property
+    def is_generic(self) -> bool:
+        """Microsoft.Resources' any-provider resource operations (``providers/{namespace}/{type}/{name}``).
+
+        ARM hands such a request to the provider the path names, with that provider's
+        api-versions, so these templates say nothing about the request; like ``/{resourceId}``
+        they are left out of matching.
+        """
+        segments = [s for s in self.template.split("?")[0].split("/") if s]
+        last = max((i for i, s in enumerate(segments) if s.lower() == "providers"), default=-1)
+        tail = segments[last + 1 :] if last >= 0 else []
+        return len(tail) >= 2 and all(s.startswith("{") for s in tail)
 
     def parameter(self, location: str) -> list[Mapping[str, Any]]:
         return [p for p in self.parameters if p.get("in") == location]
@@ -239,7 +252,7 @@ class SpecFolder:
         candidates = [
             op
             for op in self.operations
-            if op.method == method.upper() and not op.is_by_id and op.pattern.fullmatch(path)
+            if op.method == method.upper() and not (op.is_by_id or op.is_generic) and op.pattern.fullmatch(path)
         ]
         candidates.sort(key=lambda op: (-op.literal_segments, op.template.count("{")))
         return candidates[0] if candidates else None
@@ -247,7 +260,7 @@ class SpecFolder:
     @cached_property
     def covered_services(self) -> frozenset[str]:
         """``Namespace/type`` (lower case) of every resource type some template names literally."""
-        return frozenset(service_of(op.template) for op in self.operations if not op.is_by_id) - {""}
+        return frozenset(service_of(op.template) for op in self.operations if not (op.is_by_id or op.is_generic)) - {""}
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
@@ -260,25 +273,24 @@ def _path_of(uri: str) -> str:
 def service_of(path: str) -> str:
     """``microsoft.maintenance/configurationassignments`` for a path or template: the type it addresses.
 
-    The last literal ``providers/<Namespace>/<type>`` pair decides; paths without one are
-    Microsoft.Resources' own (subscriptions, resource groups, tenants), and
-    ``/subscriptions/S/providers/<Namespace>[/register]`` is the providers API.
+    The last ``providers/<Namespace>/<type>`` pair decides. ``providers/<Namespace>`` alone or
+    with one of the providers API's actions is the providers API; paths without ``providers``
+    are Microsoft.Resources' own (subscriptions, resource groups, tenants, ...), named by their
+    last type segment. Microsoft.Resources' any-provider templates have no service ("").
     """
     segments = [s for s in path.split("?")[0].split("/") if s]
-    for index in range(len(segments) - 1, -1, -1):
-        if segments[index].lower() == "providers" and index + 1 < len(segments):
-            namespace = segments[index + 1]
-            kind = segments[index + 2] if index + 2 < len(segments) else ""
-            if "{" in namespace:
-                return "microsoft.resources/providers" if index <= 2 else ""
-            if not kind or kind.lower() in ("register", "unregister") or "{" in kind:
-                return "microsoft.resources/providers" if index <= 2 and not kind.startswith("{") else ""
-            return f"{namespace}/{kind}".lower()
-    literal = [s for s in segments if "{" not in s]
-    if literal and literal[-1].lower() in ("resourcegroups", "subscriptions", "tenants"):
-        return f"microsoft.resources/{literal[-1].lower()}"
-    if len(segments) >= 3 and segments[2].lower() == "resourcegroups":
-        return "microsoft.resources/resourcegroups"
-    if segments and segments[0].lower() in ("subscriptions", "tenants"):
-        return f"microsoft.resources/{segments[0].lower()}"
-    return ""
+    last = max((i for i, s in enumerate(segments) if s.lower() == "providers"), default=-1)
+    if last < 0:
+        kinds = [s.lower() for s in segments[0::2]]
+        return f"microsoft.resources/{kinds[-1]}" if kinds else ""
+    tail = segments[last + 1 :]
+    if not tail:
+        return ""
+    if len(tail) == 1 or (len(tail) == 2 and tail[1].lower() in _PROVIDER_ACTIONS):
+        return "microsoft.resources/providers"
+    if tail[0].startswith("{") or tail[1].startswith("{"):
+        return ""
+    return f"{tail[0]}/{tail[1]}".lower()
+
+
+_PROVIDER_ACTIONS = frozenset({"register", "unregister", "resourcetypes", "providerpermissions"})

@@ -1,0 +1,133 @@
+"""Judge recorded requests (``Emulator.request_log``) against the spec folder's swaggers.
+
+A request to a service the folder has a swagger for must match one of its operations: the method
+is defined for the path, the api-version is one of the folder's versions of that operation, every
+query parameter is one the operation declares (and the required ones are there), and the body
+fits the operation's body parameter. A request to a service with no swagger in the folder is
+counted as unchecked, by service; its api-version is still held to ``documented_versions``
+when that lists the service. The emulator's own token authority and operation-status URLs are
+not ARM APIs (clients follow whatever URL a header gives) and are counted apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from remediator.emulator.state import LogEntry
+from tests.contract.documented_versions import DOCUMENTED, NEWER_THAN_FOLDER
+from tests.contract.swagger import Operation, SpecFolder, service_of
+
+_AUTHORITY = re.compile(r"/(oauth2/|v2\.0/\.well-known/|\.well-known/)", re.IGNORECASE)
+_EMULATOR_OPERATIONS = "/providers/microsoft.emulator/"
+
+
+@dataclass
+class TrafficReport:
+    checked: Counter[str] = field(default_factory=Counter)  # operationId -> requests
+    unchecked: Counter[str] = field(default_factory=Counter)  # service -> requests
+    not_arm: Counter[str] = field(default_factory=Counter)  # "token authority" / "operation status"
+    failures: list[str] = field(default_factory=list)
+
+    def merge(self, other: TrafficReport) -> None:
+        self.checked.update(other.checked)
+        self.unchecked.update(other.unchecked)
+        self.not_arm.update(other.not_arm)
+        self.failures.extend(other.failures)
+
+    def summary(self) -> list[str]:
+        lines = [f"checked against the swaggers: {sum(self.checked.values())} requests"]
+        lines += [f"  {count:5d}  {name}" for name, count in sorted(self.checked.items())]
+        lines.append(f"unchecked (no swagger in the folder): {sum(self.unchecked.values())} requests")
+        for service, count in sorted(self.unchecked.items()):
+            documented = DOCUMENTED.get(service)
+            if " at " in service:
+                note = "a newer api-version than the folder's swagger; only the version is checked"
+            elif documented:
+                note = f"api-version held to {', '.join(documented.versions)}"
+            else:
+                note = "api-version not checked"
+            lines.append(f"  {count:5d}  {service} ({note})")
+        lines += [f"not ARM: {count} {name} requests" for name, count in sorted(self.not_arm.items())]
+        return lines
+
+
+# Where the traffic tests leave their combined report for the terminal summary (conftest.py).
+TRAFFIC_KEY = pytest.StashKey["TrafficReport"]()
+
+
+def judge(specs: SpecFolder, entries: Iterable[LogEntry]) -> TrafficReport:
+    report = TrafficReport()
+    for entry in entries:
+        if _AUTHORITY.search(entry.path):
+            report.not_arm["token authority"] += 1
+        elif _EMULATOR_OPERATIONS in entry.path.lower():
+            report.not_arm["operation status"] += 1
+        else:
+            _judge_arm(specs, entry, report)
+    return report
+
+
+def _judge_arm(specs: SpecFolder, entry: LogEntry, report: TrafficReport) -> None:
+    where = f"{entry.method} {entry.path}?api-version={entry.api_version}"
+    operation = specs.match(entry.method, entry.path)
+    if operation is None:
+        service = service_of(entry.path)
+        if service in specs.covered_services:
+            report.failures.append(f"{where}: no operation in the swaggers for {service} matches this method and path")
+            return
+        report.unchecked[service or "(unknown)"] += 1
+        documented = DOCUMENTED.get(service)
+        if documented and entry.api_version not in documented.versions:
+            report.failures.append(
+                f"{where}: api-version not among {', '.join(documented.versions)} ({documented.source})"
+            )
+        return
+    allowed = _folder_versions(specs, operation)
+    if entry.api_version not in allowed:
+        newer = NEWER_THAN_FOLDER.get(service_of(entry.path))
+        if newer and entry.api_version in newer.versions:
+            report.unchecked[f"{service_of(entry.path)} at {entry.api_version}"] += 1
+        else:
+            report.failures.append(
+                f"{where} ({operation.operation_id}): api-version {entry.api_version} is not one the folder's "
+                f"swaggers define ({', '.join(allowed)})"
+            )
+        return
+    report.checked[operation.operation_id] += 1
+    problems = [*_query_problems(operation, entry.query), *operation.body_errors(_body(entry.body))]
+    report.failures.extend(f"{where} ({operation.operation_id}): {problem}" for problem in problems)
+
+
+def _folder_versions(specs: SpecFolder, operation: Operation) -> list[str]:
+    """Every api-version the folder has a swagger of this operation for."""
+    shape = _shape(operation.template)
+    return sorted(
+        {op.api_version for op in specs.operations if op.method == operation.method and _shape(op.template) == shape}
+    )
+
+
+def _query_problems(operation: Operation, query: dict[str, str]) -> list[str]:
+    declared = {str(p["name"]).lower(): p for p in operation.parameter("query")}
+    problems = [f"query parameter {name!r} is not declared" for name in query if name.lower() not in declared]
+    sent = {name.lower() for name in query}
+    problems += [
+        f"required query parameter {p['name']!r} is missing"
+        for name, p in declared.items()
+        if p.get("required") and name not in sent
+    ]
+    return problems
+
+
+def _shape(template: str) -> str:
+    """A template with its parameter names blanked, for finding the same operation in other versions."""
+    return re.sub(r"\{[^}]+\}", "{}", template.split("?")[0]).lower()
+
+
+def _body(body: Any) -> Any:
+    return None if body in (b"", "") else body
