@@ -328,6 +328,8 @@ def get_remediation(state: EmulatorState, request: Request) -> Response:
 
 
 @route(ROUTES, "POST", BASE + "/{name}/listDeployments", api_versions=VERSIONS)
+# The SDK POSTs the first page and GETs the nextLink of the next ones.
+@route(ROUTES, "GET", BASE + "/{name}/listDeployments", api_versions=VERSIONS, name="list_deployments_next")
 def list_deployments(state: EmulatorState, request: Request) -> Response:
     remediation_id = _remediation_id(request)
     _observed(state, remediation_id)

@@ -95,7 +95,7 @@ def test_remediation_runs_async_applies_the_effect_and_flips_the_state(
 def test_missing_gallery_image_read_fails_with_authorization_failed_until_granted(
     emulator_factory: Callable[..., Served],
 ) -> None:
-    served = emulator_factory(sc.landing_zone())
+    served = emulator_factory(sc.landing_zone(), page_size=1)  # listDeployments pages via nextLink
     client = _client(served)
     _create(client, "first", {"policyAssignmentId": sc.A_OLD["id"]})
     assert _until_done(client, "first")[-1] == "Failed"
