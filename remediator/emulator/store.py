@@ -5,7 +5,8 @@ case-insensitively. Stored dicts keep every field they were given, so unknown fi
 back untouched. The store is thread-safe on its own; the dispatcher additionally serialises
 handlers with the state's lock.
 
-``version`` grows with every change; Resource Graph caches its tables by it. So a handler that
+``version`` (and ``type_version(t)`` per type) grows with every change; Resource Graph caches
+its rows by them. So a handler that
 changes a dict it got from :meth:`ResourceStore.get_live` must call :meth:`ResourceStore.put`
 (or :meth:`ResourceStore.touch`) afterwards.
 """
@@ -89,10 +90,29 @@ class ResourceStore:
         self._lock = threading.RLock()
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_type: dict[str, dict[str, dict[str, Any]]] = {}
+        self._type_versions: dict[str, int] = {}
         self.version = 0
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    def _index(self, key: str, resource: dict[str, Any]) -> None:
+        resource_type = str(resource.get("type", "")).lower()
+        self._by_id[key] = resource
+        self._by_type.setdefault(resource_type, {})[key] = resource
+        self._changed(resource_type)
+
+    def _unindex(self, key: str) -> dict[str, Any] | None:
+        removed = self._by_id.pop(key, None)
+        if removed is not None:
+            resource_type = str(removed.get("type", "")).lower()
+            self._by_type.get(resource_type, {}).pop(key, None)
+            self._changed(resource_type)
+        return removed
+
+    def _changed(self, resource_type: str) -> None:
+        self.version += 1
+        self._type_versions[resource_type] = self._type_versions.get(resource_type, 0) + 1
 
     def get(self, resource_id: str) -> dict[str, Any] | None:
         """A deep copy of the resource, or None."""
@@ -114,34 +134,37 @@ class ResourceStore:
         resource.setdefault("name", split_id(resource_id)[-1] if split_id(resource_id) else "")
         key = resource_id.lower()
         with self._lock:
-            old = self._by_id.get(key)
-            if old is not None:
-                self._by_type.get(str(old.get("type", "")).lower(), {}).pop(key, None)
-            self._by_id[key] = resource
-            self.version += 1
-            self._by_type.setdefault(str(resource.get("type", "")).lower(), {})[key] = resource
+            self._unindex(key)
+            self._index(key, resource)
         return resource
 
     def delete(self, resource_id: str) -> dict[str, Any] | None:
         """Remove the resource and everything nested under its id; return what was removed."""
         key = resource_id.lower()
         with self._lock:
-            removed = self._by_id.pop(key, None)
+            removed = self._unindex(key)
             if removed is None:
                 return None
-            self._by_type.get(str(removed.get("type", "")).lower(), {}).pop(key, None)
-            self.version += 1
             prefix = key + "/"
             for child in [k for k in self._by_id if k.startswith(prefix)]:
-                gone = self._by_id.pop(child)
-                self._by_type.get(str(gone.get("type", "")).lower(), {}).pop(child, None)
+                self._unindex(child)
             return removed
 
     def touch(self, resource_id: str) -> None:
         """Record that a live dict was changed in place (invalidates Resource Graph's cache)."""
         with self._lock:
-            if resource_id.lower() in self._by_id:
-                self.version += 1
+            found = self._by_id.get(resource_id.lower())
+            if found is not None:
+                self._changed(str(found.get("type", "")).lower())
+
+    def types(self) -> list[str]:
+        """Every lowercase type that has (or had) resources."""
+        with self._lock:
+            return [t for t, members in self._by_type.items() if members]
+
+    def type_version(self, resource_type: str) -> int:
+        """Grows whenever a resource of this type is added, replaced, changed or removed."""
+        return self._type_versions.get(resource_type.lower(), 0)
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
         """Live dicts of one type (case-insensitive), in insertion order."""

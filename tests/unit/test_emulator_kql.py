@@ -35,7 +35,7 @@ OTHER = [{"id": "/c/rg", "name": "rg", "type": "microsoft.resources/subscription
 
 def run(text: str) -> list[dict]:
     tables = {"resources": ROWS, "resourcecontainers": OTHER}
-    return evaluate(compile_query(text), lambda name: tables[name])
+    return evaluate(compile_query(text), lambda name, hint: tables[name])
 
 
 def names(text: str) -> list[str]:
@@ -134,5 +134,28 @@ def test_every_query_shape_the_bot_sends_is_inside_the_subset():
     tables = {"resources": ROWS, "resourcecontainers": OTHER}
     for table, grouped in group_by_table(types).items():
         assert table in TABLES
-        rows = evaluate(compile_query(build_query(table, grouped)), lambda name: tables.get(name, ROWS))
+        rows = evaluate(compile_query(build_query(table, grouped)), lambda name, hint: tables.get(name, ROWS))
         assert all(row["type"] in grouped for row in rows)
+
+
+def test_a_leading_type_filter_is_passed_to_the_table_as_a_hint():
+    hints: list[frozenset[str] | None] = []
+
+    def tables(name: str, hint: frozenset[str] | None) -> list[dict]:
+        hints.append(hint)
+        return ROWS
+
+    queries = {
+        "resources | where type in~ ('Microsoft.Compute/virtualMachines', 'x/y') | project id": {
+            "microsoft.compute/virtualmachines",
+            "x/y",
+        },
+        "resources | where type =~ 'A/B' and name == 'vm1'": {"a/b"},
+        "resources | where type == 'a/b' or type == 'c/d'": {"a/b", "c/d"},
+        "resources | where type == 'a/b' or name == 'vm1'": None,
+        "resources | extend type = 'x' | where type == 'x'": None,
+        "resources | where tags.type == 'a/b'": None,
+    }
+    for text, expected in queries.items():
+        evaluate(compile_query(text), tables)
+        assert hints.pop() == (frozenset(expected) if expected is not None else None), text

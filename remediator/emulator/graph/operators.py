@@ -9,7 +9,9 @@ from typing import Any
 from remediator.emulator.graph.functions import KqlError, Row, to_string, truthy
 
 Expr = Callable[[Row], Any]
-Tables = Callable[[str], list[Row]]
+# tables(name, type hint): the hint (lowercase types, or None) lets a table skip rows the first
+# `where` would drop anyway; the `where` still runs.
+Tables = Callable[[str, frozenset[str] | None], list[Row]]
 Stage = Callable[[list[Row], Tables], list[Row]]
 
 
@@ -21,7 +23,8 @@ class Pipeline:
     stages: list[Stage] = field(default_factory=list)
 
     def run(self, tables: Tables) -> list[Row]:
-        rows = tables(self.table) if self.table is not None else []
+        hint = getattr(self.stages[0], "type_filter", None) if self.stages else None
+        rows = tables(self.table, hint) if self.table is not None else []
         for stage in self.stages:
             rows = stage(rows, tables)
         return rows
@@ -31,6 +34,7 @@ def where(predicate: Expr) -> Stage:
     def run(rows: list[Row], tables: Tables) -> list[Row]:
         return [row for row in rows if truthy(predicate(row))]
 
+    run.type_filter = getattr(predicate, "type_filter", None)  # type: ignore[attr-defined]
     return run
 
 

@@ -7,7 +7,6 @@ not walk a tree per row. Anything the grammar or the function table does not kno
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -21,6 +20,7 @@ from remediator.emulator.graph.operators import (
     Expr,
     Pipeline,
     Stage,
+    Tables,
     extend,
     limit,
     order_by,
@@ -63,6 +63,22 @@ def _constant(value: Any) -> Expr:
     return expr
 
 
+def _is_type_column(expr: Expr) -> bool:
+    return getattr(expr, "kql_name", None) == "type" and getattr(expr, "kql_column", False)
+
+
+def _type_filter(expr: Expr) -> frozenset[str] | None:
+    found: frozenset[str] | None = getattr(expr, "type_filter", None)
+    return found
+
+
+def _with_type_filter(expr: Expr, types: frozenset[str] | None) -> Expr:
+    """Mark a predicate that only rows of ``types`` can satisfy (a hint for the table scan)."""
+    if types is not None:
+        expr.type_filter = types  # type: ignore[attr-defined]
+    return expr
+
+
 class _Compile(Transformer[Token, Any]):
     """Tree -> closures (expressions) and stages (operators)."""
 
@@ -85,6 +101,7 @@ class _Compile(Transformer[Token, Any]):
         name = str(items[0])
         expr: Expr = lambda row: row.get(name)  # noqa: E731 — a closure per column is the point
         expr.kql_name = name  # type: ignore[attr-defined]
+        expr.kql_column = True  # type: ignore[attr-defined]
         return expr
 
     def member(self, items: list[Any]) -> Expr:
@@ -116,15 +133,22 @@ class _Compile(Transformer[Token, Any]):
 
     def or_(self, items: list[Expr]) -> Expr:
         left, right = items
-        return lambda row: functions.truthy(left(row)) or functions.truthy(right(row))
+        expr: Expr = lambda row: functions.truthy(left(row)) or functions.truthy(right(row))  # noqa: E731
+        a, b = _type_filter(left), _type_filter(right)
+        return _with_type_filter(expr, a | b if a is not None and b is not None else None)
 
     def and_(self, items: list[Expr]) -> Expr:
         left, right = items
-        return lambda row: functions.truthy(left(row)) and functions.truthy(right(row))
+        expr: Expr = lambda row: functions.truthy(left(row)) and functions.truthy(right(row))  # noqa: E731
+        a, b = _type_filter(left), _type_filter(right)
+        return _with_type_filter(expr, a & b if a is not None and b is not None else a if a is not None else b)
 
     def compare(self, items: list[Any]) -> Expr:
         left, op, right = items
-        return functions.comparison(str(op), left, right)
+        expr = functions.comparison(str(op), left, right)
+        if str(op) in ("==", "=~") and _is_type_column(left) and getattr(right, "kql_constant", False):
+            return _with_type_filter(expr, frozenset({str(right({})).lower()}))
+        return expr
 
     def string_op(self, items: list[Any]) -> Expr:
         left, op, right = items
@@ -132,7 +156,14 @@ class _Compile(Transformer[Token, Any]):
 
     def in_list(self, items: list[Any]) -> Expr:
         left, op, values = items
-        return functions.membership(str(op), left, values)
+        expr = functions.membership(str(op), left, values)
+        if (
+            str(op) in ("in", "in~")
+            and _is_type_column(left)
+            and all(getattr(v, "kql_constant", False) for v in values)
+        ):
+            return _with_type_filter(expr, frozenset(str(v({})).lower() for v in values))
+        return expr
 
     # --- operators ---------------------------------------------------------------------------
 
@@ -231,6 +262,6 @@ def _describe_token(error: UnexpectedToken) -> str:
     return f"unsupported KQL construct '{token}' {where}"
 
 
-def evaluate(pipeline: Pipeline, tables: Callable[[str], list[Row]]) -> list[Row]:
-    """Run a compiled pipeline against ``tables(name) -> rows``."""
+def evaluate(pipeline: Pipeline, tables: Tables) -> list[Row]:
+    """Run a compiled pipeline against ``tables(name, type hint) -> rows``."""
     return pipeline.run(tables)

@@ -17,7 +17,7 @@ from remediator.emulator import api_versions
 from remediator.emulator.gate import GRAPH_ROUTE
 from remediator.emulator.graph.functions import KqlError
 from remediator.emulator.graph.parser import compile_query, evaluate
-from remediator.emulator.graph.tables import TABLES, build_tables, policy_state_rows
+from remediator.emulator.graph.tables import TABLES, table_rows
 from remediator.emulator.routing import (
     ArmError,
     Request,
@@ -39,24 +39,6 @@ Row = dict[str, Any]
 
 def _bad_request(message: str, detail_code: str = "InvalidQuery") -> ArmError:
     return ArmError(400, "BadRequest", message, details=[{"code": detail_code, "message": message}])
-
-
-def _tables(state: EmulatorState) -> dict[str, list[Row]]:
-    key = (
-        state.store.version,
-        len(state.subscriptions),
-        state.policy_states_version,
-        id(state.policy_states),
-        len(state.policy_states),
-    )
-    cached = state.extras.get("graph.tables")
-    if cached is not None and cached[0] == key:
-        tables: dict[str, list[Row]] = cached[1]
-        return tables
-    tables = build_tables(state)
-    tables["policyresources"] = tables["policyresources"] + policy_state_rows(state)
-    state.extras["graph.tables"] = (key, tables)
-    return tables
 
 
 def _in_scope(state: EmulatorState, body: dict[str, Any]) -> tuple[tuple[str, ...], Any]:
@@ -92,9 +74,15 @@ def _in_scope(state: EmulatorState, body: dict[str, Any]) -> tuple[tuple[str, ..
 
 def _run(state: EmulatorState, query: str, body: dict[str, Any]) -> list[Row]:
     scope_key, predicate = _in_scope(state, body)
-    tables = _tables(state)
     cache: OrderedDict[tuple[Any, ...], list[Row]] = state.extras.setdefault("graph.results", OrderedDict())
-    key = (query, scope_key, id(tables))
+    fingerprint = (
+        state.store.version,
+        len(state.subscriptions),
+        state.policy_states_version,
+        id(state.policy_states),
+        len(state.policy_states),
+    )
+    key = (query, scope_key, fingerprint)
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
@@ -103,10 +91,10 @@ def _run(state: EmulatorState, query: str, body: dict[str, Any]) -> list[Row]:
     except KqlError as error:
         raise _bad_request(str(error)) from None
 
-    def table(name: str) -> list[Row]:
-        rows = tables.get(name.lower())
-        if rows is None:
+    def table(name: str, types: frozenset[str] | None) -> list[Row]:
+        if name.lower() not in TABLES:
             raise KqlError(f"unsupported table '{name}'; supported: {', '.join(TABLES)}")
+        rows = table_rows(state, name.lower(), types)
         return rows if predicate is None else [row for row in rows if predicate(row)]
 
     try:

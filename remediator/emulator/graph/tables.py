@@ -8,6 +8,7 @@ authorization resources each have their own table; everything else is ``resource
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from remediator.emulator.shapes import graph_row
@@ -58,22 +59,75 @@ def table_of(graph_type: str) -> str:
     return "resources"
 
 
-def build_tables(state: EmulatorState) -> dict[str, list[Row]]:
-    """Every table's rows (the resource part; policy states come from :func:`policy_state_rows`)."""
-    tables: dict[str, list[Row]] = {name: [] for name in TABLES}
-    for resource in state.store:
-        row = graph_row(resource, state.tenant_id)
-        row["type"] = _GRAPH_TYPE.get(row["type"], row["type"])
-        if row["type"] == MANAGEMENT_GROUP_TYPE.lower():
-            row["subscriptionId"] = ""
-        tables[table_of(row["type"])].append(row)
-    for subscription in state.subscriptions.values():
-        tables["resourcecontainers"].append(subscription_row(state, subscription))
-    for definition in state.builtin_policy_definitions.values():
-        tables["policyresources"].append(graph_row(definition, state.tenant_id))
-    for definition in state.builtin_role_definitions.values():
-        tables["authorizationresources"].append(graph_row(definition, state.tenant_id))
-    return tables
+def graph_type(store_type: str) -> str:
+    """The lowercase type Resource Graph shows for a stored (lowercase) type."""
+    return _GRAPH_TYPE.get(store_type, store_type)
+
+
+def _cached(state: EmulatorState, key: str, version: Any, build: Callable[[], list[Row]]) -> list[Row]:
+    cache: dict[str, tuple[Any, list[Row]]] = state.extras.setdefault("graph.rows", {})
+    entry = cache.get(key)
+    if entry is None or entry[0] != version:
+        entry = (version, build())
+        cache[key] = entry
+    return entry[1]
+
+
+def _rows_of_stored_type(state: EmulatorState, store_type: str) -> list[Row]:
+    def build() -> list[Row]:
+        rows = []
+        shown = graph_type(store_type)
+        for resource in state.store.of_type(store_type):
+            row = graph_row(resource, state.tenant_id)
+            row["type"] = shown
+            if shown == MANAGEMENT_GROUP_TYPE.lower():
+                row["subscriptionId"] = ""
+            rows.append(row)
+        return rows
+
+    return _cached(state, "type:" + store_type, state.store.type_version(store_type), build)
+
+
+def table_rows(state: EmulatorState, table: str, types: frozenset[str] | None = None) -> list[Row]:
+    """A table's rows, optionally only those of ``types`` (lowercase Graph types): a hint the
+    caller still filters by, so building rows for 100,000 unrelated resources is skipped."""
+
+    def wanted(shown: str) -> bool:
+        return table_of(shown) == table and (types is None or shown in types)
+
+    rows: list[Row] = []
+    for store_type in state.store.types():
+        if wanted(graph_type(store_type)):
+            rows.extend(_rows_of_stored_type(state, store_type))
+    if wanted("microsoft.resources/subscriptions"):
+        key = (len(state.subscriptions), state.store.type_version(MANAGEMENT_GROUP_TYPE))
+        rows.extend(
+            _cached(
+                state, "subscriptions", key, lambda: [subscription_row(state, s) for s in state.subscriptions.values()]
+            )
+        )
+    if wanted("microsoft.authorization/policydefinitions"):
+        rows.extend(
+            _cached(
+                state,
+                "builtin-policy",
+                0,
+                lambda: [graph_row(d, state.tenant_id) for d in state.builtin_policy_definitions.values()],
+            )
+        )
+    if wanted("microsoft.authorization/roledefinitions"):
+        rows.extend(
+            _cached(
+                state,
+                "builtin-roles",
+                0,
+                lambda: [graph_row(d, state.tenant_id) for d in state.builtin_role_definitions.values()],
+            )
+        )
+    if wanted("microsoft.policyinsights/policystates"):
+        states_key = (state.policy_states_version, id(state.policy_states), len(state.policy_states))
+        rows.extend(_cached(state, "policy-states", states_key, lambda: policy_state_rows(state)))
+    return rows
 
 
 def subscription_row(state: EmulatorState, subscription: dict[str, Any]) -> Row:
