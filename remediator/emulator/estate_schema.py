@@ -17,6 +17,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from remediator.emulator.store import is_resource_id, resource_type_of, split_id, subscription_of
+from remediator.errors import UsageError
+
 
 def _optional(module: str) -> Any:
     """An optional dependency, or None (imported by name so type checking does not need it)."""
@@ -28,9 +31,6 @@ def _optional(module: str) -> Any:
 
 # An optional speed-up for 100,000-machine estates; jsonschema alone gives the same verdicts.
 fastjsonschema = _optional("fastjsonschema")
-
-from remediator.emulator.store import is_resource_id, resource_type_of, split_id, subscription_of
-from remediator.errors import UsageError
 
 BUNDLED_PACKAGE = "remediator.emulator"
 MANAGEMENT_GROUP_TYPE = "microsoft.management/managementgroups"
