@@ -123,12 +123,53 @@ def _unseen_assignment(state: PolicyState) -> Resource:
     )
 
 
+@dataclass
+class _Resolved:
+    """What every state of one (assignment, definition, reference) shares: resolved once."""
+
+    assignment: Assignment
+    member: Member
+    remediable: bool
+    blocked: str
+    running: str
+
+
+def _resolve(ctx: Context, state: PolicyState) -> _Resolved:
+    estate = ctx.estate
+    assignment_resource = estate.get(state.policy_assignment_id)
+    unseen = assignment_resource is None
+    assignment = Assignment(assignment_resource or _unseen_assignment(state))
+    member = assignment.member(estate, state.policy_definition_id, state.policy_definition_reference_id)
+    if member is None:
+        member = Member(
+            state.policy_definition_id,
+            state.policy_definition_reference_id,
+            lookup_definition(estate, state.policy_definition_id),
+            assignment.parameters if not assignment.is_initiative else {},
+        )
+    # Audit-only or disabled assignments (and unknown definitions) are never remediated. When the
+    # assignment or its initiative could not be read, its parameters are unknown: the state's own
+    # policyDefinitionAction (Resource Graph carries it) is the better witness.
+    action = str(_state_properties(state).get("policyDefinitionAction") or "").lower()
+    guessed = unseen or not assignment.resolvable(estate)
+    remediable = action in REMEDIABLE_EFFECTS if guessed and action else member.remediable
+    running = running_remediations(estate, assignment.id, member.reference_id) if remediable else ()
+    return _Resolved(
+        assignment=assignment,
+        member=member,
+        remediable=remediable,
+        blocked=UNSEEN if unseen else _blocked(ctx, assignment),
+        running=running[0].id if running else "",
+    )
+
+
 def remediable_targets(ctx: Context) -> list[Target]:
     """One target per (machine, assignment, reference) that a remediation task could fix."""
     estate = ctx.estate
     custom = [str(c) for c in ctx.option("custom_definitions", ())]
     scope_option = str(ctx.option("task_scope", "subscription"))
     seen: set[tuple[str, str]] = set()
+    resolved: dict[tuple[str, str, str], _Resolved] = {}
     out: list[Target] = []
     states = sorted(
         estate.policy_states,
@@ -142,43 +183,29 @@ def remediable_targets(ctx: Context) -> list[Target]:
         machine = estate.get(state.resource_id)
         if machine is None or machine.type_key not in (VIRTUAL_MACHINE, ARC_MACHINE):
             continue
-        assignment_resource = estate.get(state.policy_assignment_id)
-        unseen = assignment_resource is None
-        if assignment_resource is None:
-            assignment_resource = _unseen_assignment(state)
-        assignment = Assignment(assignment_resource)
-        member = assignment.member(estate, state.policy_definition_id, state.policy_definition_reference_id)
-        if member is None:
-            member = Member(
-                state.policy_definition_id,
-                state.policy_definition_reference_id,
-                lookup_definition(estate, state.policy_definition_id),
-                assignment.parameters if not assignment.is_initiative else {},
-            )
-        # Audit-only or disabled assignments (and unknown definitions) are never remediated. For an
-        # assignment the inventory could not read, the state's own policyDefinitionAction decides.
-        action = str(_state_properties(state).get("policyDefinitionAction") or "").lower()
-        # When the assignment or its initiative could not be read, its parameters are unknown: the
-        # state's own policyDefinitionAction (Resource Graph carries it) is the better witness.
-        guessed = unseen or not assignment.resolvable(estate)
-        remediable = action in REMEDIABLE_EFFECTS if guessed and action else member.remediable
-        if not remediable:
+        shared_key = (
+            state.policy_assignment_id.lower(),
+            state.policy_definition_id.lower(),
+            state.policy_definition_reference_id.lower(),
+        )
+        if shared_key not in resolved:
+            resolved[shared_key] = _resolve(ctx, state)
+        shared = resolved[shared_key]
+        if not shared.remediable:
             continue
-        key = (machine.key, f"{assignment.id.lower()}|{member.reference_id.lower()}")
+        key = (machine.key, f"{shared.assignment.id.lower()}|{shared.member.reference_id.lower()}")
         if key in seen:
             continue
         seen.add(key)
-        running = running_remediations(estate, assignment.id, member.reference_id)
-        blocked = UNSEEN if unseen else _blocked(ctx, assignment)
         out.append(
             Target(
                 machine=machine,
-                assignment=assignment,
-                member=member,
+                assignment=shared.assignment,
+                member=shared.member,
                 reasons=missed_reasons(estate, machine),
-                task_scope=_task_scope(scope_option, assignment, machine),
-                blocked=blocked,
-                running=running[0].id if running else "",
+                task_scope=_task_scope(scope_option, shared.assignment, machine),
+                blocked=shared.blocked,
+                running=shared.running,
             )
         )
     return out
@@ -257,17 +284,23 @@ def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], di
 
 # One plan phase asks for every member's task: compute the grouping once per estate and options.
 # (A cache, not state: the result is a pure function of its inputs, which it keeps alive.)
-_LAST: list[tuple[Estate, str, dict[tuple[str, str], dict[str, Any]]]] = []
+Tasks = dict[tuple[str, str], dict[str, Any]]
+_LAST: list[tuple[Estate, str, list[Target], Tasks]] = []
 
 
-def tasks_for(ctx: Context) -> dict[tuple[str, str], dict[str, Any]]:
+def targets_and_tasks(ctx: Context) -> tuple[list[Target], Tasks]:
     options_key = json.dumps(dict(ctx.options), sort_keys=True, default=str)
-    for estate, key, tasks in _LAST:
+    for estate, key, targets, tasks in _LAST:
         if estate is ctx.estate and key == options_key:
-            return tasks
-    tasks = group_tasks(ctx, remediable_targets(ctx))
-    _LAST[:] = [(ctx.estate, options_key, tasks)]
-    return tasks
+            return targets, tasks
+    targets = remediable_targets(ctx)
+    tasks = group_tasks(ctx, targets)
+    _LAST[:] = [(ctx.estate, options_key, targets, tasks)]
+    return targets, tasks
+
+
+def tasks_for(ctx: Context) -> Tasks:
+    return targets_and_tasks(ctx)[1]
 
 
 def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:

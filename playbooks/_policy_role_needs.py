@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from remediator import Context, Resource
+from remediator import Context, Estate, PolicyState, Resource
 
 from ._policy_model import MANAGEMENT_GROUP, REMEDIATION, Assignment, Member, identity_principals, is_aum_definition
 from ._policy_rbac import (
@@ -64,14 +64,26 @@ def aum_members(ctx: Context, assignment: Assignment) -> list[Member]:
     return [m for m in assignment.members(ctx.estate) if is_aum_definition(m.definition_id, custom) and m.remediable]
 
 
+# Non-compliant states by assignment, built once per estate (detect asks for every assignment).
+_INDEX: list[tuple[Estate, dict[str, list[PolicyState]]]] = []
+
+
+def _noncompliant_states(estate: Estate) -> dict[str, list[PolicyState]]:
+    for indexed, cached in _INDEX:
+        if indexed is estate:
+            return cached
+    by_assignment: dict[str, list[PolicyState]] = {}
+    for state in estate.policy_states:
+        if state.compliance_state.lower() == "noncompliant":
+            by_assignment.setdefault(state.policy_assignment_id.lower(), []).append(state)
+    _INDEX[:] = [(estate, by_assignment)]
+    return by_assignment
+
+
 def _noncompliant_machines(ctx: Context, assignment: Assignment) -> dict[str, tuple[Resource, str]]:
     """Lowercase machine id -> (machine, reference id) for the assignment's non-compliant machines."""
     out: dict[str, tuple[Resource, str]] = {}
-    for state in ctx.estate.policy_states:
-        if state.policy_assignment_id.lower() != assignment.id.lower():
-            continue
-        if state.compliance_state.lower() != "noncompliant":
-            continue
+    for state in _noncompliant_states(ctx.estate).get(assignment.id.lower(), ()):
         machine = ctx.estate.get(state.resource_id)
         if machine is not None:
             out.setdefault(machine.key, (machine, state.policy_definition_reference_id))

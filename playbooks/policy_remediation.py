@@ -27,7 +27,7 @@ from ._policy_model import (
     VIRTUAL_MACHINE,
 )
 from ._policy_options import check_options
-from ._policy_remediation_plan import Target, remediable_targets, task_change, tasks_for
+from ._policy_remediation_plan import Target, targets_and_tasks, task_change, tasks_for
 
 PLAYBOOK_ID = "policy-remediation"
 DOC = "troubleshoot.md#periodic-assessment-isnt-set-correctly"
@@ -96,8 +96,8 @@ def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
 
 def detect(ctx: Context) -> Iterable[Finding]:
     check_options(PLAYBOOK_ID, OPTIONS_SCHEMA, ctx.options)
-    tasks = tasks_for(ctx)
-    for target in remediable_targets(ctx):
+    targets, tasks = targets_and_tasks(ctx)
+    for target in targets:
         yield _finding(target, tasks.get((target.machine.key, target.key)))
 
 
