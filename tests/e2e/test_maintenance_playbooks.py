@@ -133,6 +133,7 @@ def test_emulator_and_bot_agree_on_what_a_dynamic_scope_selects() -> None:
         and any(a.assignment.name == "linux-prod" for a in view.attachments(m))
     }
     assert emulator_says == bot_says == {"lin-bad", "arc1"}
+    assert result.again.changes == ()
 
 
 def moved_estate() -> dict[str, Any]:
@@ -189,7 +190,9 @@ def test_powered_off_vm_is_started_only_when_the_fix_is_enabled() -> None:
 
     off_id = _id(vm(SUB_A, "rg-app", "off"))
     report_only = run_through_emulator(powered_estate(), playbooks=["powered-off-machines"])
-    assert report_only.first.changes == ()
+    assert report_only.first.changes == () and report_only.again.changes == ()
+    off = next(f for f in report_only.first.findings if f.resource_id == off_id)
+    assert "playbooks.powered-off-machines.fix: true" in off.detail and "the bot starts the VM" in off.detail
     assert {f.resource_id.split("/")[-1] for f in report_only.first.findings} == {"off", "arc-off"}
     result = run_through_emulator(
         powered_estate(), playbooks=["powered-off-machines"], fix={"powered-off-machines": True}
@@ -228,7 +231,8 @@ def test_patch_orchestration_manual_sets_customer_managed_schedules_on_tagged_vm
     from tests.unit.test_maintenance_machines import manual_estate
 
     not_enabled = run_through_emulator(manual_estate(), playbooks=["patch-orchestration-manual"])
-    assert not_enabled.first.changes == ()
+    assert not_enabled.first.changes == () and not_enabled.again.changes == ()
+    assert all("fix is opt-in" in f.detail for f in not_enabled.first.findings if f.fixable)
     result = run_through_emulator(
         manual_estate(), playbooks=["patch-orchestration-manual"], fix={"patch-orchestration-manual": True}
     )
@@ -251,7 +255,7 @@ def test_recreated_machine_gets_its_dropped_assignment_back_after_the_buffer() -
     from tests.unit.test_maintenance_machines import recreated_estate
 
     early = run_through_emulator(recreated_estate("2026-11-26T09:00:00Z"), playbooks=["recreated-machine"])
-    assert early.errors == () and early.first.changes == ()
+    assert early.errors == () and early.first.changes == () and early.again.changes == ()
     assert [f.key.split(":")[0] for f in early.first.findings] == ["dropped"]
     result = run_through_emulator(recreated_estate("2026-11-26T15:00:00Z"), playbooks=["recreated-machine"])
     assert result.errors == ()
