@@ -101,7 +101,22 @@ def replay(example: Example) -> Outcome:
         if schema is not None:
             tolerated = unknown_properties(example.operation.folder.resolver, schema, shown)
     outcome.errors.extend(example.operation.response_errors(response.status_code, body, tolerated))
+    outcome.errors.extend(_identity_differences(request.path, shown, body))
     return outcome
+
+
+def _identity_differences(path: str, shown: Any, served: Any) -> list[str]:
+    """A single resource answers with the type the example shows, and, when the request named the
+    resource (the example's id is the request path), with its id and name too (ARM ids ignore case).
+    A name the service picks (``applyUpdates/default`` answers with a fresh one) is not compared."""
+    if not (isinstance(shown, dict) and isinstance(served, dict) and "id" in shown):
+        return []
+    keys = ("id", "name", "type") if str(shown["id"]).lower() == path.lower() else ("type",)
+    return [
+        f"{key}: the example shows {shown[key]!r}, the emulator answered {served.get(key)!r}"
+        for key in keys
+        if key in shown and str(shown[key]).lower() != str(served.get(key, "")).lower()
+    ]
 
 
 def _with_own_skip_token(caller: ArmCaller, request: ExampleRequest) -> ExampleRequest:

@@ -1,0 +1,128 @@
+"""The contract checks themselves: they must catch what they claim to catch.
+
+Each test takes a real example or request, breaks it in one way, and expects exactly that to be
+reported (and the unbroken original to pass), so a check that silently accepts everything fails.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from remediator.emulator.state import LogEntry
+from tests.contract.swagger import Example, SpecFolder, service_of
+from tests.contract.traffic import judge
+
+SUB = "00000000-0000-0000-0000-0000000000aa"
+REMEDIATION = f"/subscriptions/{SUB}/providers/Microsoft.PolicyInsights/remediations/r1"
+VM = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+
+
+def _example(specs: SpecFolder, file_name: str) -> Example:
+    found = [e for e in specs.examples() if e.path.name == file_name]
+    if not found:
+        pytest.skip(f"{file_name} is not in {specs.root}")
+    return found[0]
+
+
+def _body(example: Example, status: str = "200") -> Any:
+    return copy.deepcopy(example.responses[status]["body"])
+
+
+def test_a_faithful_response_passes_and_each_break_is_named(specs: SpecFolder) -> None:
+    example = _example(specs, "Remediations_GetSubscriptionScope.json")
+    operation = example.operation
+    assert operation.response_errors(200, _body(example)) == []
+
+    wrong_type = _body(example)
+    wrong_type["properties"]["deploymentStatus"]["totalDeployments"] = "two"
+    assert operation.response_errors(200, wrong_type) == [
+        "$.properties.deploymentStatus.totalDeployments: 'two' is not of type 'integer'"
+    ]
+
+    bad_time = _body(example)
+    bad_time["properties"]["createdOn"] = "yesterday"
+    [message] = operation.response_errors(200, bad_time)
+    assert message.startswith("$.properties.createdOn: 'yesterday' is not a 'date-time'")
+
+    invented = _body(example)
+    invented["properties"]["resourceIdz"] = ["/x"]
+    assert operation.response_errors(200, invented) == ["$.properties.resourceIdz: property not in the swagger"]
+
+
+def test_null_is_accepted_only_where_the_swagger_allows_it(specs: SpecFolder) -> None:
+    example = _example(specs, "RoleAssignments_Get.json")
+    operation = example.operation
+    optional = _body(example)
+    optional["properties"]["description"] = None  # not required: null allowed (oav's rule)
+    assert operation.response_errors(200, optional) == []
+    required = _body(example)
+    required["properties"]["roleDefinitionId"] = None
+    assert operation.response_errors(200, required) == ["$.properties.roleDefinitionId: None is not of type 'string'"]
+
+
+def test_an_error_status_is_judged_by_the_default_response(specs: SpecFolder) -> None:
+    operation = _example(specs, "Remediations_GetSubscriptionScope.json").operation
+    assert operation.response_errors(404, {"error": {"code": "NotFound", "message": "gone"}}) == []
+    assert operation.response_errors(404, {"error": {"code": 404}}) == ["$.error.code: 404 is not of type 'string'"]
+
+
+def test_request_bodies_are_held_to_the_body_parameter(specs: SpecFolder) -> None:
+    example = _example(specs, "RoleAssignments_CreateForSubscription.json")
+    operation = example.operation
+    body = copy.deepcopy(example.parameters["parameters"])
+    assert operation.body_errors(body) == []
+    del body["properties"]["principalId"]
+    assert operation.body_errors(body) == ["$.properties: 'principalId' is a required property"]
+    assert operation.body_errors(None) == ["RoleAssignments_Create requires a body"]
+
+
+def test_paths_match_the_most_specific_operation(specs: SpecFolder) -> None:
+    def operation_id(method: str, path: str) -> str | None:
+        found = specs.match(method, path)
+        return found.operation_id if found else None
+
+    assert operation_id("GET", REMEDIATION) == "Remediations_GetAtSubscription"
+    assert operation_id("POST", REMEDIATION + "/cancel") == "Remediations_CancelAtSubscription"
+    assert operation_id("get", f"{VM}/providers/Microsoft.Maintenance/configurationAssignments/a") == (
+        "ConfigurationAssignments_Get"
+    )
+    assert operation_id("POST", f"/subscriptions/{SUB}/providers/Microsoft.Compute/register") == "Providers_Register"
+    # Microsoft.Resources' any-provider and by-id templates never stand in for the provider's own API.
+    assert operation_id("GET", VM) is None
+    assert service_of(VM + "/extensions/x") == "microsoft.compute/virtualmachines"
+    assert service_of(f"/subscriptions/{SUB}/resourceGroups/rg") == "microsoft.resources/resourcegroups"
+
+
+def _entry(method: str, path: str, api_version: str | None, body: Any = None, **query: str) -> LogEntry:
+    return LogEntry(method, path, {"api-version": api_version or "", **query}, 200, 0.0, api_version, body)
+
+
+def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
+    remediation = {"properties": {"policyAssignmentId": "/subscriptions/x/providers/a/b"}}
+    report = judge(
+        specs,
+        [
+            _entry("PUT", REMEDIATION, "2021-10-01", remediation),
+            _entry("GET", REMEDIATION, "2021-10-01", None, **{"$expand": "x"}),
+            _entry("GET", REMEDIATION, "2017-01-01"),
+            _entry("PUT", REMEDIATION, "2021-10-01", {"properties": {"policyAssignmentId": 5}}),
+            _entry("GET", VM, "2024-07-01"),
+            _entry("GET", VM, "2019-03-01"),
+            _entry("DELETE", f"/subscriptions/{SUB}/providers/Microsoft.PolicyInsights/policyStates", "2019-10-01"),
+            _entry("POST", f"/{SUB}/oauth2/v2.0/token", None),
+        ],
+    )
+    assert report.checked == {"Remediations_CreateOrUpdateAtSubscription": 2, "Remediations_GetAtSubscription": 1}
+    assert report.unchecked == {"microsoft.compute/virtualmachines": 2}
+    assert report.not_arm == {"token authority": 1}
+    assert [f.split(": ", 1)[1] for f in report.failures] == [
+        "query parameter '$expand' is not declared",
+        "api-version 2017-01-01 is not one the folder's swaggers define (2021-10-01)",
+        "$.properties.policyAssignmentId: 5 is not of type 'string'",
+        "api-version not among 2024-07-01 (specification/compute/resource-manager/Microsoft.Compute/ComputeRP/"
+        "stable/2024-07-01/virtualMachine.json)",
+        "no operation in the swaggers for microsoft.policyinsights/policystates matches this method and path",
+    ]
