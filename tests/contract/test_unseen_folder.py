@@ -49,8 +49,8 @@ def _build_folder(specs: SpecFolder, target: Path) -> None:
     (folder / "examples" / WRONG_STATUS).write_text(json.dumps(get), encoding="utf-8")
     swagger = json.loads((source / "remediations.json").read_text(encoding="utf-8"))
     paths = swagger["paths"]
-    rg = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.PolicyInsights/remediations"
-    paths[rg + "/{remediationName}"]["put"]["x-ms-examples"]["Unseen"] = {"$ref": f"./examples/{UNSEEN}"}
+    rg = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.PolicyInsights"
+    paths[rg + "/remediations/{remediationName}"]["put"]["x-ms-examples"]["Unseen"] = {"$ref": f"./examples/{UNSEEN}"}
     sub = "/subscriptions/{subscriptionId}/providers/Microsoft.PolicyInsights/remediations/{remediationName}"
     paths[sub]["get"]["x-ms-examples"]["Wrong status"] = {"$ref": f"./examples/{WRONG_STATUS}"}
     (folder / "remediations.json").write_text(json.dumps(swagger, indent=2), encoding="utf-8")
