@@ -60,8 +60,9 @@ def cli(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     if verbose < 2:
-        # azure-core logs every request at INFO; keep that for -vv.
-        logging.getLogger("azure").setLevel(logging.WARNING)
+        # azure-core logs every request at INFO, and DefaultAzureCredential its whole chain at
+        # WARNING; the user gets our one-line error instead unless they ask for more.
+        logging.getLogger("azure").setLevel(logging.ERROR if verbose == 0 else logging.WARNING)
 
 
 def _settings(**kw: Any) -> Settings:

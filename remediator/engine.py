@@ -103,11 +103,12 @@ class Engine:
                 changes.extend(c for c in planned if not self._excluded(estate, c.resource_id))
         changes = _dedupe(changes)
         if len(changes) > self.guardrails.max_changes:
+            kept = _trim(changes, self.guardrails.max_changes)
             notes.append(
                 f"plan trimmed to max_changes={self.guardrails.max_changes}: "
-                f"{len(changes) - self.guardrails.max_changes} more changes wait for the next run"
+                f"{len(changes) - len(kept)} more changes wait for the next run"
             )
-            changes = _ordered(changes)[: self.guardrails.max_changes]
+            changes = kept
         plan = Plan(
             generated_at=datetime.now(UTC).replace(microsecond=0),
             dry_run=dry_run,
@@ -189,6 +190,31 @@ def _same(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
 
 def _ordered(changes: Iterable[Change]) -> list[Change]:
     return sorted(changes, key=lambda c: (c.order, c.playbook, c.resource_id.lower(), c.id))
+
+
+def _trim(changes: list[Change], limit: int) -> list[Change]:
+    """Keep whole findings (every change a finding planned, and what those depend on) up to ``limit``.
+
+    Cutting a finding in half could keep a delete and drop the create that replaces it; a finding
+    that does not fit waits whole for the next run.
+    """
+    by_id = {c.id: c for c in changes}
+    groups: dict[str, list[Change]] = {}
+    for change in _ordered(changes):
+        groups.setdefault(change.finding_id, []).append(change)
+    kept: dict[str, Change] = {}
+    for group in groups.values():
+        closure: dict[str, Change] = {}
+        pending = list(group)
+        while pending:
+            change = pending.pop()
+            if change.id in closure or change.id in kept:
+                continue
+            closure[change.id] = change
+            pending.extend(by_id[d] for d in change.depends_on if d in by_id)
+        if len(kept) + len(closure) <= limit:
+            kept.update(closure)
+    return _ordered(kept.values())
 
 
 def _dedupe(changes: Iterable[Change]) -> list[Change]:

@@ -168,3 +168,14 @@ def test_a_playbook_that_raises_is_reported_and_the_others_run() -> None:
     result = Engine(backend, [PlaybookRun(bad), PlaybookRun(PLAYBOOK)]).plan(Scope())
     assert len(result.plan.changes) == 1
     assert result.errors == ("playbook broken: detect failed: KeyError: 'properties'",)
+
+
+def test_trimming_keeps_whole_findings_with_their_dependencies() -> None:
+    big = [Change("f-big", "p", f"/r/big{i}", "create", {"x": 1}, {"x": 2}, order=10) for i in range(3)]
+    create = Change("f-move", "p", "/r/new", "create", {"x": None}, {"x": 1}, order=30)
+    delete = Change("f-move", "p", "/r/old", "delete", {"x": 1}, {"x": None}, order=40, depends_on=(create.id,))
+    from remediator.engine import _trim
+
+    assert {c.id for c in _trim([*big, create, delete], 2)} == {create.id, delete.id}
+    assert {c.id for c in _trim([*big, create, delete], 4)} == {c.id for c in big}
+    assert len(_trim([*big, create, delete], 5)) == 5
