@@ -173,3 +173,26 @@ def test_set_duration_changes_only_the_duration(served: Any) -> None:
     window = stored["properties"]["maintenanceWindow"]
     assert window == {**CFG["properties"]["maintenanceWindow"], "duration": "03:55"}
     assert stored["properties"]["installPatches"] == CFG["properties"]["installPatches"]
+
+
+def test_another_operation_in_progress_is_waited_out() -> None:
+    doc = estate(group(SUB_A, "rg-maint"), group(SUB_A, "rg-app"), CFG, WIN)
+    doc["emulator"] = {
+        "faults": [{"route": "put_assignment", "status": 409, "code": "AnotherOperationInProgress", "count": 2}]
+    }
+    target = f"{WIN['id']}/providers/Microsoft.Maintenance/configurationAssignments/nightly"
+    create = change(
+        "create-configuration-assignment",
+        target,
+        {"maintenanceConfigurationId": None},
+        {"maintenanceConfigurationId": CFG["id"]},
+    )
+    with ExitStack() as stack:
+        emulator = Emulator.load(doc)
+        endpoint = stack.enter_context(emulator.serve(port=0))
+        backend = AzureBackend.for_endpoint(endpoint, FAST)
+        stack.callback(backend.close)
+        backend.execute(create)
+        puts = [e.status for e in emulator.request_log if e.method == "PUT"]
+        assert puts == [409, 409, 200]
+        assert emulator.state.store.get(target) is not None
