@@ -338,3 +338,39 @@ def test_cli_plans_the_fleet_then_fixes_it_with_opt_ins_from_the_settings_file(t
     doc = json.loads(fixed.stdout)
     assert {o["status"] for o in doc["outcomes"]} == {"applied"}
     assert doc["plan_after_apply"]["changes"] == []
+
+
+def test_after_the_apply_every_schedule_of_the_fleet_actually_patches_its_machines() -> None:
+    """The emulator's own scheduler model: the fixes reach their goal, not only their fields."""
+    from remediator.emulator import Emulator
+    from remediator.emulator.maintenance_scheduled_run import run_schedule
+    from tests.data.maintenance.fleet import fleet
+
+    def outcomes(emulator: Emulator, config: str) -> dict[str, str]:
+        config_id = f"/subscriptions/{SUB_A}/resourceGroups/rg-maint/providers/Microsoft.Maintenance/" + (
+            f"maintenanceConfigurations/{config}"
+        )
+        runs = run_schedule(emulator.state, config_id)
+        return {
+            r["properties"]["resourceId"].split("/")[-1]: (r["properties"].get("error") or {}).get("code", "ok")
+            for r in runs
+        }
+
+    before = Emulator.load(fleet())
+    assert outcomes(before, "db-weekly") == {"db1": "ShutdownOrUnresponsive", "db2": "ok"}  # db3 moved away
+    assert outcomes(before, "web-nightly") == {
+        "web1": "ok",
+        "web2": "PrerequisitesNotMet",
+        "hot1": "PrerequisitesNotMet",
+        "arc1": "ShutdownOrUnresponsive",
+    }
+    opt_in = {"powered-off-machines": True, "maintenance-window": True, "patch-orchestration-manual": True}
+    after = run_through_emulator(fleet(), playbooks=MAINTENANCE_PLAYBOOKS, fix=opt_in).emulator
+    assert outcomes(after, "db-weekly") == {"db1": "ok", "db2": "ok", "db3": "ok", "rebuilt": "ok"}
+    # What is left is what the article says a human must do: hotpatch and an offline Arc server.
+    assert outcomes(after, "web-nightly") == {
+        "web1": "ok",
+        "web2": "ok",
+        "hot1": "PrerequisitesNotMet",
+        "arc1": "ShutdownOrUnresponsive",
+    }
