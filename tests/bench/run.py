@@ -2,9 +2,9 @@
 
 For each size: generate a synthetic estate (every playbook has broken machines in it), load it
 into the emulator, serve it over HTTPS, and run the real engine and Azure layer through a full
-dry run of every playbook. Reports wall time per phase, requests sent (by kind), and peak RSS of
-this process (bot + in-process emulator together; the emulator's share is measured separately at
-load time). Numbers go to stdout and, with --write, into BENCHMARKS.md.
+dry run of every playbook. Reports wall time per phase and the peak RSS of the bot and of the
+emulator, each in its own process (the estate is generated in a third). Numbers go to stdout and,
+with --write, into BENCHMARKS.md.
 
     python -m tests.bench.run [--sizes 1000,10000] [--subscriptions 20] [--write]
 """
@@ -12,25 +12,30 @@ load time). Numbers go to stdout and, with --write, into BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import resource
+import shlex
+import signal
+import subprocess
 import sys
+import tempfile
 import time
-from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from azure.identity import ClientSecretCredential
+
 from remediator import Scope
-from remediator.emulator import Emulator
-from remediator.emulator.generate import generate_estate
+from remediator.azure import ArmSession
 from remediator.engine import Engine, PlaybookRun
 from remediator.playbook import load_playbooks
 from tests.playbook_harness import FAST, AzureBackend
 
 ROOT = Path(__file__).resolve().parents[2]
+REMEDIATOR = (sys.executable, "-c", "from remediator.cli import main; main()")
 
 
 @dataclass(frozen=True)
@@ -38,47 +43,97 @@ class Sample:
     machines: int
     subscriptions: int
     generate_s: float
-    load_s: float
+    emulator_ready_s: float
     plan_s: float
     findings: int
     changes: int
-    requests: Counter[str]
-    peak_rss_mb: float
+    bot_peak_rss_mb: float
+    emulator_peak_rss_mb: float
 
 
-def _rss_mb() -> float:
-    # ru_maxrss is KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_rss_mb(pid: int | None = None) -> float:
+    """VmHWM: the peak resident set of a process, from /proc (this one or the emulator's)."""
+    with open(f"/proc/{pid or 'self'}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
-def _kind(path: str) -> str:
-    p = path.lower()
-    if "resourcegraph" in p:
-        return "resource-graph"
-    if "/providers/microsoft.compute" in p and p.count("/") <= 5:
-        return "providers"
-    if "oauth2" in p or "openid" in p or "token" in p:
-        return "auth"
-    return "arm-other"
+@contextmanager
+def served(estate_file: Path) -> Iterator[tuple[dict[str, str], int]]:
+    """`remediator emulator serve` in its own process, so the bot's memory is measured alone."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from remediator.cli import main; main()",
+            "emulator",
+            "serve",
+            "--estate",
+            str(estate_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        env: dict[str, str] = {}
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("export "):
+                key, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
+                env[key] = value
+            if line.startswith("press Ctrl+C"):
+                break
+        if "REMEDIATOR_ARM_ENDPOINT" not in env:
+            raise RuntimeError(f"emulator did not start (exit {process.poll()})")
+        yield env, process.pid
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
 
 
-def measure(machines: int, subscriptions: int) -> Sample:
+def measure(machines: int, subscriptions: int, workdir: Path) -> Sample:
     t0 = time.perf_counter()
-    estate = generate_estate(machines=machines, subscriptions=subscriptions, seed=1)
+    estate_file = workdir / f"estate-{machines}.json"
+    subprocess.run(
+        [
+            *REMEDIATOR,
+            "emulator",
+            "generate",
+            "--machines",
+            str(machines),
+            "--subscriptions",
+            str(subscriptions),
+            "--seed",
+            "1",
+            "--out",
+            str(estate_file),
+        ],
+        check=True,
+        capture_output=True,
+    )
     t1 = time.perf_counter()
-    emulator = Emulator.load(estate)
-    del estate
-    gc.collect()
-    t2 = time.perf_counter()
     runs = [PlaybookRun(pb) for pb in load_playbooks().all()]
-    with emulator.serve(port=0) as endpoint:
-        backend = AzureBackend.for_endpoint(endpoint, FAST)
+    with served(estate_file) as (env, pid):
+        t2 = time.perf_counter()
+        credential = ClientSecretCredential(
+            env["AZURE_TENANT_ID"],
+            env["AZURE_CLIENT_ID"],
+            env["AZURE_CLIENT_SECRET"],
+            authority=env["AZURE_AUTHORITY_HOST"],
+            disable_instance_discovery=True,
+            connection_verify=env["REMEDIATOR_CA_BUNDLE"],
+        )
+        session = ArmSession.create(env["REMEDIATOR_ARM_ENDPOINT"], env["REMEDIATOR_CA_BUNDLE"], credential)
+        backend = AzureBackend(session, FAST)
         try:
             result = Engine(backend, runs).plan(Scope(), datetime(2026, 11, 26, 9, tzinfo=UTC))
         finally:
             backend.close()
-    t3 = time.perf_counter()
-    kinds = Counter(_kind(e.path) for e in emulator.request_log)
+        t3 = time.perf_counter()
+        emulator_rss = _peak_rss_mb(pid)
     return Sample(
         machines,
         subscriptions,
@@ -87,8 +142,8 @@ def measure(machines: int, subscriptions: int) -> Sample:
         t3 - t2,
         len(result.plan.findings),
         len(result.plan.changes),
-        kinds,
-        _rss_mb(),
+        _peak_rss_mb(),
+        emulator_rss,
     )
 
 
@@ -101,15 +156,14 @@ def machine_line() -> str:
 
 def table(samples: list[Sample]) -> str:
     lines = [
-        "| machines | subscriptions | generate s | emulator load s | dry run s | findings | changes "
-        "| Resource Graph requests | other ARM requests | peak RSS MiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| machines | subscriptions | generate s | emulator start s | bot dry run s | findings | changes "
+        "| bot peak RSS MiB | emulator peak RSS MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in samples:
         lines.append(
-            f"| {s.machines:,} | {s.subscriptions} | {s.generate_s:.1f} | {s.load_s:.1f} | {s.plan_s:.1f} "
-            f"| {s.findings:,} | {s.changes:,} | {s.requests['resource-graph']} "
-            f"| {s.requests['arm-other'] + s.requests['providers']} | {s.peak_rss_mb:.0f} |"
+            f"| {s.machines:,} | {s.subscriptions} | {s.generate_s:.1f} | {s.emulator_ready_s:.1f} | {s.plan_s:.1f} "
+            f"| {s.findings:,} | {s.changes:,} | {s.bot_peak_rss_mb:.0f} | {s.emulator_peak_rss_mb:.0f} |"
         )
     return "\n".join(lines)
 
@@ -121,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
     args = parser.parse_args(argv)
     samples = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        samples.append(measure(size, args.subscriptions))
-        sys.stdout.write(table(samples[-1:]) + "\n")
-        sys.stdout.flush()
+    with tempfile.TemporaryDirectory() as workdir:
+        for size in (int(s) for s in args.sizes.split(",")):
+            samples.append(measure(size, args.subscriptions, Path(workdir)))
+            sys.stdout.write(table(samples[-1:]) + "\n")
+            sys.stdout.flush()
     report = (
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine_line()}\n\n{table(samples)}\n"
-        "\nPeak RSS is the whole process (bot and in-process emulator) and only grows between sizes.\n"
+        "\nThe emulator runs in its own process (`remediator emulator serve`); the bot's dry run runs every "
+        "playbook through the real Azure layer. Bot peak RSS only grows between sizes (one process).\n"
     )
     sys.stdout.write(report)
     if args.write:
