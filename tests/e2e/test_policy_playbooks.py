@@ -130,6 +130,26 @@ def test_management_group_scope_sees_the_initiative_and_remediates_its_member() 
     assert result.again.changes == ()
 
 
+def test_tasks_at_the_management_group_itself_when_configured() -> None:
+    options = {"policy-remediation": {"task_scope": "assignment"}}
+    result = run_through_emulator(
+        sc.landing_zone(), playbooks=BOTH, options=options, scope=Scope(management_group=b.MG)
+    )
+    scopes = {
+        c.params["body"]["properties"].get("policyDefinitionReferenceId", ""): c.params["scope"]
+        for c in result.first.changes
+        if c.action == "create-remediation"
+    }
+    assert scopes == {"prereq": b.MG_ID, "": b.sub_id(b.S1)}
+    assert statuses(result.applied) == {"applied"}
+    task = result.emulator.get(
+        f"{b.MG_ID}/providers/Microsoft.PolicyInsights/remediations/"
+        + next(c.params["name"] for c in result.first.changes if c.params.get("scope") == b.MG_ID)
+    )
+    assert task is not None and task["properties"]["provisioningState"] == "Succeeded"
+    assert result.again.changes == ()
+
+
 def test_an_estate_never_seen_gets_the_right_tasks_and_roles_and_none_of_the_wrong_ones() -> None:
     """120 restored VMs in two groups, an old assignment, a shared image in a third group, an audit
     assignment, a custom DINE policy nobody named, and an identity that already holds enough."""
