@@ -20,7 +20,10 @@ from typing import Any
 
 
 def split_id(resource_id: str) -> list[str]:
-    return [part for part in resource_id.split("/") if part]
+    stripped = resource_id.strip("/")
+    if "//" in stripped:  # rare: drop empty segments the slow way
+        return [part for part in stripped.split("/") if part]
+    return stripped.split("/") if stripped else []
 
 
 def resource_type_of(resource_id: str) -> str:
@@ -30,21 +33,19 @@ def resource_type_of(resource_id: str) -> str:
     ``Microsoft.Resources/resourceGroups``. For extension resources (``.../providers/NS/t/n``
     under another resource) the type is that of the last provider segment.
     """
-    parts = split_id(resource_id)
-    lowered = [p.lower() for p in parts]
-    if "providers" not in lowered:
-        if len(parts) == 2 and lowered[0] == "subscriptions":
+    normalised = "/" + resource_id.strip("/")
+    cut = normalised.lower().rfind("/providers/")
+    if cut < 0:
+        parts = split_id(normalised)
+        if len(parts) == 2 and parts[0].lower() == "subscriptions":
             return "Microsoft.Resources/subscriptions"
-        if len(parts) == 4 and lowered[2] == "resourcegroups":
+        if len(parts) == 4 and parts[2].lower() == "resourcegroups":
             return "Microsoft.Resources/resourceGroups"
         return ""
-    last = len(lowered) - 1 - lowered[::-1].index("providers")
-    tail = parts[last + 1 :]
+    tail = split_id(normalised[cut + len("/providers/") :])
     if len(tail) < 3:
         return ""
-    namespace = tail[0]
-    types = [tail[i] for i in range(1, len(tail), 2)]
-    return "/".join([namespace, *types])
+    return "/".join([tail[0], *tail[1::2]])
 
 
 def subscription_of(resource_id: str) -> str:
@@ -75,10 +76,10 @@ def is_resource_id(value: str) -> bool:
     parts = split_id(value)
     if not value.startswith("/") or len(parts) < 2 or len(parts) % 2 == 1:
         return False
-    lowered = [p.lower() for p in parts]
-    if lowered[0] not in ("subscriptions", "providers"):
+    first = parts[0].lower()
+    if first not in ("subscriptions", "providers"):
         return False
-    if lowered[0] == "subscriptions" and (len(parts) == 2 or (len(parts) == 4 and lowered[2] == "resourcegroups")):
+    if first == "subscriptions" and (len(parts) == 2 or (len(parts) == 4 and parts[2].lower() == "resourcegroups")):
         return True
     return bool(resource_type_of(value))
 
@@ -130,8 +131,10 @@ class ResourceStore:
     def put(self, resource: dict[str, Any]) -> dict[str, Any]:
         """Insert or replace by ``resource["id"]``; fills ``type`` and ``name`` from the id."""
         resource_id = str(resource["id"])
-        resource.setdefault("type", resource_type_of(resource_id))
-        resource.setdefault("name", split_id(resource_id)[-1] if split_id(resource_id) else "")
+        if "type" not in resource:
+            resource["type"] = resource_type_of(resource_id)
+        if "name" not in resource:
+            resource["name"] = resource_id.rstrip("/").rsplit("/", 1)[-1]
         key = resource_id.lower()
         with self._lock:
             self._unindex(key)
