@@ -1,4 +1,4 @@
-"""Policy actions: role grants for assignment identities, remediation tasks, compliance scans.
+"""Policy actions: role grants for assignment identities, and remediation tasks.
 
 * ``create-role-assignment``: ``params`` ``scope``, ``name`` (uuid5 of scope|principal|role, so a
   re-run names the same grant the same way), ``principal_id``, ``role_definition_id``,
@@ -13,12 +13,14 @@
   ``params.body`` is the JSON body, sent as is at ``params.api_version`` (the SDK's 2019-07-01
   model has no ``resourceCount``, ``parallelDeployments``, ``failureThreshold`` (2021-10-01) or
   ``filters.resourceIds`` (2024-10-01), and would drop them). ``before``/``after`` are
-  ``{"provisioningState"}``. Execute waits
-  (bounded by ``remediation_timeout``) for a terminal state, reads ``listDeployments`` and returns
-  each machine's outcome; failed deployments raise `ArmOperationError` with the first
+  ``{"provisioningState"}``. Execute waits (bounded by ``remediation_timeout``) for a terminal
+  state, reads ``listDeployments`` and returns each machine's outcome; failed deployments raise `ArmOperationError` with the first
   deployment's error code (``AuthorizationFailed`` ...) and every machine's error in the message.
-  ``params.trigger_evaluation`` starts a compliance scan of the task's subscription afterwards.
-* ``trigger-evaluation``: ``resource_id`` a subscription or resource group; waits for the scan.
+  ``params.trigger_evaluation`` then runs a compliance scan of the task's resource group or
+  subscription (the subscription of its first machine for a management group or resource scope).
+
+A compliance scan is not an action of its own: it has no ARM state to read back and verify, so it
+runs as part of ``create-remediation`` (``params.trigger_evaluation``).
 """
 
 from __future__ import annotations
@@ -239,7 +241,12 @@ def _execute_remediation(clients: ArmClients, change: Change) -> str:
     succeeded = [d for d in outcomes if d not in failed]
     summary = f"remediation {target.name}: {state}, {len(succeeded)}/{len(outcomes)} deployments succeeded"
     if change.params.get("trigger_evaluation"):
-        _trigger(clients, f"/subscriptions/{target.subscription}")
+        _trigger(
+            clients,
+            target.scope
+            if target.kind in ("subscription", "resource_group")
+            else (f"/subscriptions/{target.subscription}"),
+        )
         summary += "; compliance evaluation triggered"
     if failed or state.lower() != "succeeded":
         errors = [
@@ -262,19 +269,20 @@ CREATE_REMEDIATION = register_action(
             "Microsoft.PolicyInsights/remediations/write",
             "Microsoft.PolicyInsights/remediations/read",
             "Microsoft.PolicyInsights/remediations/listDeployments/read",
+            "Microsoft.PolicyInsights/policyStates/triggerEvaluation/action",
         ),
-        description="Create a remediation task (2021-10-01 body) and wait for its deployments",
+        description="Create a remediation task and wait for its deployments",
     )
 )
 
 
-# --- trigger-evaluation ------------------------------------------------------------------------
+# --- compliance scans ------------------------------------------------------------------------
 
 
 def _trigger(clients: ArmClients, scope: str) -> None:
     parts = [p for p in scope.split("/") if p]
     if len(parts) < 2 or parts[0].lower() != "subscriptions":
-        raise UsageError(f"trigger-evaluation needs a subscription or resource group, got {scope!r}")
+        raise UsageError(f"a compliance scan needs a subscription or resource group, got {scope!r}")
     states = clients.policy_insights(parts[1]).policy_states
     with arm_errors():
         poller = (
@@ -285,24 +293,4 @@ def _trigger(clients: ArmClients, scope: str) -> None:
         poller.result(timeout=clients.settings.operation_timeout)
 
 
-def _read_evaluation(clients: ArmClients, change: Change) -> Mapping[str, Any]:
-    # A scan has no state to compare: every run may start one.
-    return {"evaluation": None}
-
-
-def _execute_evaluation(clients: ArmClients, change: Change) -> str:
-    _trigger(clients, change.resource_id)
-    return f"compliance evaluation of {change.resource_id} finished"
-
-
-TRIGGER_EVALUATION = register_action(
-    Action(
-        name="trigger-evaluation",
-        read=_read_evaluation,
-        execute=_execute_evaluation,
-        permissions=("Microsoft.PolicyInsights/policyStates/triggerEvaluation/action",),
-        description="Start a compliance scan of a subscription or resource group and wait for it",
-    )
-)
-
-__all__ = ["CREATE_REMEDIATION", "CREATE_ROLE_ASSIGNMENT", "TRIGGER_EVALUATION", "RemediationTarget"]
+__all__ = ["CREATE_REMEDIATION", "CREATE_ROLE_ASSIGNMENT", "RemediationTarget"]

@@ -12,7 +12,7 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
 from playbooks._policy_rbac import role_assignment_name
-from remediator.azure import ApplySettings, AzureBackend, get_action
+from remediator.azure import ApplySettings, AzureBackend
 from remediator.emulator import Emulator
 from remediator.errors import ArmOperationError
 from remediator.model import Change
@@ -170,16 +170,3 @@ def test_create_role_assignment_for_an_unknown_principal_fails_after_bounded_ret
     with pytest.raises(ArmOperationError) as failed:
         azure.execute(_grant(b.sub_id(b.S1), "0000dead-0000-4000-8000-000000000000"))
     assert failed.value.code == "PrincipalNotFound"
-
-
-def test_trigger_evaluation_action(backend: Any) -> None:
-    _, azure = backend(sc.landing_zone())
-    change = Change(
-        finding_id="f-test",
-        playbook="policy-remediation",
-        resource_id=b.sub_id(b.S1),
-        action="trigger-evaluation",
-        before={"evaluation": None},
-        after={"evaluation": None},
-    )
-    assert "finished" in get_action("trigger-evaluation").execute(azure.clients, change)
