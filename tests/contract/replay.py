@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlparse
 from remediator.emulator import Emulator
 from tests.contract.arm_client import ArmCaller, json_or_none
 from tests.contract.schema_rules import unknown_properties
-from tests.contract.seeding import estate_for
+from tests.contract.seeding import Prelude, estate_for
 from tests.contract.swagger import Example
 
 _PARAM = re.compile(r"\{([^}]+)\}")
@@ -82,9 +82,12 @@ class Outcome:
 def replay(example: Example) -> Outcome:
     """Seed an emulator with what the example shows, send its request, judge the response."""
     request = request_of(example)
-    emulator = Emulator.load(estate_for(example, request.path, request.body))
+    estate, preludes = estate_for(example, request.path, request.body)
+    emulator = Emulator.load(estate)
     with emulator.serve(port=0) as endpoint:
         caller = ArmCaller(endpoint)
+        for prelude in preludes:
+            _run_prelude(caller, prelude, {"api-version": request.query["api-version"]})
         if SKIP_TOKEN in request.query:
             request = _with_own_skip_token(caller, request)
         response = caller.call(request.method, request.path, request.query, request.body, request.has_body)
@@ -117,6 +120,20 @@ def _identity_differences(path: str, shown: Any, served: Any) -> list[str]:
         for key in keys
         if key in shown and str(shown[key]).lower() != str(served.get(key, "")).lower()
     ]
+
+
+TERMINAL = ("succeeded", "failed", "canceled")
+MAX_POLLS = 50
+
+
+def _run_prelude(caller: ArmCaller, prelude: Prelude, query: dict[str, str]) -> None:
+    for _ in range(MAX_POLLS if prelude.until_done else 1):
+        response = caller.call(prelude.method, prelude.path, query, prelude.body, prelude.body is not None)
+        assert response.status_code < 300, f"prelude {prelude} -> {response.status_code} {response.text:.500}"
+        state = str(((json_or_none(response) or {}).get("properties") or {}).get("provisioningState", ""))
+        if not prelude.until_done or state.lower() in TERMINAL:
+            return
+    raise AssertionError(f"prelude {prelude}: still not done after {MAX_POLLS} polls")
 
 
 def _with_own_skip_token(caller: ArmCaller, request: ExampleRequest) -> ExampleRequest:

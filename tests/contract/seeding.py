@@ -40,6 +40,19 @@ _ID_KEYS = ("id", "policyAssignmentId", "policyDefinitionId", "policySetDefiniti
             "maintenanceConfigurationId", "resourceId", "remediatedResourceId", "scope")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Prelude:
+    """A request sent before the example's own, for state only the API can make (it is not judged).
+
+    ``until_done`` repeats it (a GET) until the resource's ``provisioningState`` is terminal.
+    """
+
+    method: str
+    path: str
+    body: Any = None
+    until_done: bool = False
+
+
 @dataclass
 class Seed:
     """What the estate will hold; ids are compared case-insensitively, like ARM does."""
@@ -48,6 +61,7 @@ class Seed:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     policy_states: list[dict[str, Any]] = field(default_factory=list)
     knobs: dict[str, Any] = field(default_factory=dict)
+    preludes: list[Prelude] = field(default_factory=list)
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         return self.subscriptions.setdefault(subscription_id.lower(), {"subscriptionId": subscription_id})
@@ -151,11 +165,12 @@ def _scope_of(arm_id: str) -> str:
 
 
 def _policy_assignment(arm_id: str, name: str) -> dict[str, Any]:
+    principal = str(uuid.uuid5(uuid.NAMESPACE_URL, arm_id.lower()))
     return {
         "id": arm_id,
         "name": name,
         "location": LOCATION,
-        "identity": {"type": "SystemAssigned"},
+        "identity": {"type": "SystemAssigned", "principalId": principal, "tenantId": TENANT_ID},
         "properties": {"policyDefinitionId": REMEDIABLE_DEFINITION, "scope": _scope_of(arm_id)},
     }
 
@@ -231,7 +246,8 @@ def principal_ids(node: Any) -> Iterator[str]:
             yield from principal_ids(item)
 
 
-def estate_for(example: Example, request_path: str, request_body: Any) -> dict[str, Any]:
+def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[dict[str, Any], list[Prelude]]:
+    """The estate the example implies, and the requests that must run before its own."""
     seed = Seed()
     operation = example.operation
     bodies = [r.get("body") for status, r in example.responses.items() if str(status).startswith("2")]
@@ -251,7 +267,7 @@ def estate_for(example: Example, request_path: str, request_body: Any) -> dict[s
     family = FAMILIES.get(service_of(operation.template))
     if family is not None:
         family(seed, example, request_path, bodies)
-    return seed.estate()
+    return seed.estate(), seed.preludes
 
 
 def _seed_principal(seed: Seed, principal_id: str) -> None:
@@ -295,13 +311,28 @@ def _providers(seed: Seed, example: Example, request_path: str, bodies: list[Any
 
 
 def _remediations(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
-    """An action on a remediation (cancel, listDeployments) needs the remediation, still running."""
+    """An action on a remediation needs the remediation: still running before a cancel; run to the
+    end, over the resources whose deployments the example lists, before a listDeployments."""
     if example.operation.method != "POST":
         return
-    remediation_id = request_path.rsplit("/", 1)[0]
+    remediation_id, action = request_path.rsplit("/", 1)
+    assignment = f"{_scope_of(remediation_id)}/providers/Microsoft.Authorization/policyAssignments/contract"
+    if action.lower() == "listdeployments":
+        seed.put(stand_in(assignment), replace=False)
+        for body in bodies:
+            for deployment in (body or {}).get("value") or []:
+                target = str(deployment.get("remediatedResourceId") or "")
+                if not is_resource_id(target):
+                    continue
+                seed.put({**stand_in(target), "location": deployment.get("resourceLocation") or LOCATION})
+                seed.policy_states.append({"resourceId": target, "policyAssignmentId": assignment,
+                                           "policyDefinitionId": REMEDIABLE_DEFINITION,
+                                           "complianceState": "NonCompliant"})  # fmt: skip
+        seed.preludes.append(Prelude("PUT", remediation_id, {"properties": {"policyAssignmentId": assignment}}))
+        seed.preludes.append(Prelude("GET", remediation_id, until_done=True))
+        return
     shown = seed.resources.get(remediation_id.lower())
     if shown is None:
-        assignment = f"{_scope_of(remediation_id)}/providers/Microsoft.Authorization/policyAssignments/contract"
         seed.put(stand_in(assignment), replace=False)
         shown = {"id": remediation_id, "properties": {"policyAssignmentId": assignment}}
         seed.put(shown)
