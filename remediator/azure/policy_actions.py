@@ -14,8 +14,9 @@
   model has no ``resourceCount``, ``parallelDeployments``, ``failureThreshold`` (2021-10-01) or
   ``filters.resourceIds`` (2024-10-01), and would drop them). ``before``/``after`` are
   ``{"provisioningState"}``. Execute waits (bounded by ``remediation_timeout``) for a terminal
-  state, reads ``listDeployments`` and returns each machine's outcome; failed deployments raise `ArmOperationError` with the first
-  deployment's error code (``AuthorizationFailed`` ...) and every machine's error in the message.
+  state, reads ``listDeployments`` and returns each machine's outcome; failed deployments raise
+  `ArmOperationError` with the first deployment's error code (``AuthorizationFailed`` ...) and
+  every machine's error in the message.
   ``params.trigger_evaluation`` then runs a compliance scan of the task's resource group or
   subscription (the subscription of its first machine for a management group or resource scope).
 
