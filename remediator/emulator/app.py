@@ -18,6 +18,7 @@ from remediator.emulator import (
     operations,
     policy,
     providers,
+    resource_lists,
     subscriptions,
 )
 from remediator.emulator.graph import routes as resource_graph
@@ -27,6 +28,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     operations,
     subscriptions,
     providers,
+    resource_lists,
     management_groups,
     resource_graph,
     policy,

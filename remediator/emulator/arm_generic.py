@@ -75,9 +75,12 @@ def check_scope(state: EmulatorState, resource_id: str) -> None:
         require_subscription(state, subscription_id)
     group = resource_group_of(resource_id)
     if group and len(split_id(resource_id)) > 4:
-        group_id = f"/subscriptions/{subscription_id}/resourceGroups/{group}"
-        if not state.store.exists(group_id):
-            raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{group}' could not be found.")
+        require_resource_group(state, subscription_id, group)
+
+
+def require_resource_group(state: EmulatorState, subscription_id: str, group: str) -> None:
+    if not state.store.exists(f"/subscriptions/{subscription_id}/resourceGroups/{group}"):
+        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{group}' could not be found.")
 
 
 def not_found(resource_id: str) -> ArmError:

@@ -155,3 +155,25 @@ def test_resource_group_list_pages_with_next_link(served):
 def test_collection_list_of_a_type_in_a_resource_group(served):
     response = served.arm("GET", f"{RG}/providers/Microsoft.Compute/virtualMachines", params={"api-version": COMPUTE})
     assert [vm["name"] for vm in response.json()["value"]] == ["vm1"]
+
+
+def test_resources_list_with_filters(served):
+    client = rm(served)
+    client.resources.begin_create_or_update_by_id(
+        f"{RG}/providers/Microsoft.Compute/disks/d1",
+        api_version=COMPUTE,
+        parameters=GenericResource(location="northeurope", tags={"owner": "ops"}),
+    ).result()
+
+    everything = sorted(r.name for r in client.resources.list())
+    vms = [r.name for r in client.resources.list(filter="resourceType eq 'microsoft.compute/virtualMachines'")]
+    tagged = [
+        r.name
+        for r in client.resources.list_by_resource_group("rg-app", filter="tagName eq 'owner' and tagValue eq 'ops'")
+    ]
+    assert everything == ["d1", "vm1"]
+    assert vms == ["vm1"]
+    assert tagged == ["d1"]
+    with pytest.raises(HttpResponseError) as caught:
+        list(client.resources.list(filter="substringof('vm', name)"))
+    assert caught.value.error.code == "InvalidFilterInQueryString"
