@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from playbooks._policy_rbac import role_assignment_name
@@ -184,3 +186,9 @@ def test_a_management_group_the_run_cannot_see_is_reported_not_granted() -> None
     unverifiable = next(f for f in findings if f.resource_id == sc.A_MG["id"])
     assert not unverifiable.fixable
     assert "--management-group landing-zones" in unverifiable.detail
+
+
+def test_the_sample_estate_file_matches_its_builder() -> None:
+    """tests/data/policy/landing-zone.json is for trying the playbooks by hand (remediator run --estate)."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "policy" / "landing-zone.json"
+    assert json.loads(sample.read_text()) == sc.landing_zone()
