@@ -108,6 +108,19 @@ def replay(example: Example) -> Outcome:
     return outcome
 
 
+def replay_unseeded(example: Example, caller: ArmCaller) -> Outcome:
+    """Send the example's request to a tenant that holds nothing: whatever comes back must fit the
+    swagger — a status the example lists with its schema, or a 4xx with the operation's error schema."""
+    request = request_of(example)
+    response = caller.call(request.method, request.path, request.query, request.body, request.has_body)
+    body = json_or_none(response)
+    outcome = Outcome(request, response.status_code, body)
+    if str(response.status_code) not in example.responses and not 400 <= response.status_code < 500:
+        outcome.errors.append(f"status {response.status_code}: neither one the example lists nor a client error")
+    outcome.errors.extend(example.operation.response_errors(response.status_code, body))
+    return outcome
+
+
 def _identity_differences(path: str, shown: Any, served: Any) -> list[str]:
     """A single resource answers with the type the example shows, and, when the request named the
     resource (the example's id is the request path), with its id and name too (ARM ids ignore case).

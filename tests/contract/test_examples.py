@@ -4,15 +4,22 @@ One test per example file (its id is the file's path under the folder): the emul
 with what the example shows (seeding.py), the example's request goes out over HTTPS with a
 bearer token from the emulator's token endpoint, and the answer must carry a status the example
 lists and a body that fits the swagger's schema for that status (schema_rules.py).
+
+The same request sent to a tenant that holds nothing must still be answered as the swagger says
+(usually a 4xx whose body is the operation's error schema): ARM error bodies are held to it too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.contract.replay import replay
+from remediator.emulator import Emulator
+from tests.contract.arm_client import ArmCaller
+from tests.contract.replay import replay, replay_unseeded
+from tests.contract.seeding import TENANT_ID
 from tests.contract.skips import KNOWN_EMULATOR_BUGS, skip_reason
 from tests.contract.spec_location import load_specs, specs_root
 from tests.contract.swagger import Example
@@ -46,4 +53,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def test_example_replays_against_the_emulator(example: Example | Path) -> None:
     assert isinstance(example, Example)
     outcome = replay(example)
+    assert not outcome.errors, f"{example.title} ({example.operation.operation_id}):\n{outcome.explain()}"
+
+
+@pytest.fixture(scope="module")
+def empty_tenant() -> Iterator[ArmCaller]:
+    """One served emulator with no subscription and no resource, shared by the unseeded replays."""
+    emulator = Emulator.load({"tenantId": TENANT_ID, "subscriptions": []})
+    with emulator.serve(port=0) as endpoint:
+        yield ArmCaller(endpoint)
+
+
+def test_example_against_an_empty_tenant_is_answered_as_the_swagger_says(
+    example: Example | Path, empty_tenant: ArmCaller
+) -> None:
+    assert isinstance(example, Example)
+    outcome = replay_unseeded(example, empty_tenant)
     assert not outcome.errors, f"{example.title} ({example.operation.operation_id}):\n{outcome.explain()}"

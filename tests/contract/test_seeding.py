@@ -1,0 +1,73 @@
+"""What the seeding derives from an example: scopes, shown resources, stand-ins for references."""
+
+from __future__ import annotations
+
+import pytest
+
+from remediator.emulator import Emulator
+from tests.contract.replay import request_of
+from tests.contract.seeding import REMEDIABLE_DEFINITION, estate_for, is_resource_id, scopes_above
+from tests.contract.swagger import Example, SpecFolder
+
+
+def _example(specs: SpecFolder, file_name: str) -> Example:
+    found = [e for e in specs.examples() if e.path.name == file_name]
+    if not found:
+        pytest.skip(f"{file_name} is not in {specs.root}")
+    return found[0]
+
+
+def _seeded(example: Example) -> Emulator:
+    request = request_of(example)
+    estate, _ = estate_for(example, request.path, request.body)
+    return Emulator.load(estate)
+
+
+def test_scopes_above_an_extension_resource() -> None:
+    assignment = (
+        "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss"
+        "/providers/Microsoft.Maintenance/configurationAssignments/a"
+    )
+    assert list(scopes_above(assignment)) == [
+        "/subscriptions/s",
+        "/subscriptions/s/resourcegroups/rg",
+        "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss",
+    ]
+    assert list(scopes_above("/providers/Microsoft.Management/managementGroups/mg/providers/X.Y/z/n")) == [
+        "/providers/Microsoft.Management/managementGroups/mg"
+    ]
+    assert is_resource_id(assignment)
+    assert not is_resource_id("/subscriptions/s")
+    assert not is_resource_id("/subscriptions/s/providers/Microsoft.TestRP1")
+
+
+def test_a_create_seeds_what_it_references_but_not_itself(specs: SpecFolder) -> None:
+    example = _example(specs, "Remediations_CreateResourceScope.json")
+    emulator = _seeded(example)
+    props = example.parameters["parameters"]["properties"]
+    assignment = emulator.get(props["policyAssignmentId"])
+    assert assignment is not None
+    assert assignment["properties"]["policyDefinitionId"] == REMEDIABLE_DEFINITION
+    target = "/" + example.parameters["resourceId"]
+    assert emulator.get(target) is not None  # the scope the remediation is created at
+    assert emulator.get(request_of(example).path) is None
+
+
+def test_a_read_seeds_the_resource_it_shows(specs: SpecFolder) -> None:
+    example = _example(specs, "ConfigurationAssignments_Get.json")
+    emulator = _seeded(example)
+    shown = example.responses["200"]["body"]
+    stored = emulator.get(shown["id"])
+    assert stored is not None and stored["properties"] == shown["properties"]
+    configuration = emulator.get(shown["properties"]["maintenanceConfigurationId"])
+    assert configuration is not None and configuration["type"] == "Microsoft.Maintenance/maintenanceConfigurations"
+
+
+def test_policy_state_rows_become_records(specs: SpecFolder) -> None:
+    example = _example(specs, "PolicyStates_QueryResourceGroupScope.json")
+    rows = example.responses["200"]["body"]["value"]
+    records = _seeded(example).policy_states()
+    assert [(r["resourceId"], r["policyAssignmentId"]) for r in records] == [
+        (row["resourceId"], row["policyAssignmentId"]) for row in rows
+    ]
+    assert {r["complianceState"] for r in records} <= {"Compliant", "NonCompliant"}
