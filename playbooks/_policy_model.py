@@ -44,6 +44,8 @@ AUM_BUILTIN_IDS: frozenset[str] = frozenset(_BUILTIN_POLICY + name for name in A
 # Only these effects have something for a remediation task to deploy or modify.
 REMEDIABLE_EFFECTS = frozenset({"deployifnotexists", "modify"})
 RUNNING_STATES = frozenset({"accepted", "evaluating", "running"})
+# A system-assigned identity lives as long as its assignment: a missing principalId is missing data.
+UNKNOWN_PRINCIPAL = "system-assigned identity whose principalId the inventory did not return"
 
 _PARAMETER_EXPR = re.compile(r"^\[\s*parameters\(\s*'([^']+)'\s*\)\s*\]$", re.IGNORECASE)
 
@@ -260,7 +262,8 @@ def identity_principals(estate: Estate, assignment: Assignment) -> tuple[tuple[s
     kind = str(identity.get("type") or "None").lower()
     out: list[tuple[str, str]] = []
     if "systemassigned" in kind:
-        out.append((str(identity.get("principalId") or ""), "system-assigned identity"))
+        system_principal = str(identity.get("principalId") or "")
+        out.append((system_principal, "system-assigned identity" if system_principal else UNKNOWN_PRINCIPAL))
     if "userassigned" in kind:
         users = identity.get("userAssignedIdentities")
         for uai_id, detail in users.items() if isinstance(users, Mapping) else ():

@@ -20,6 +20,7 @@ from remediator import Change, Context, Estate, Finding, PolicyState, Resource
 from ._policy_model import (
     ARC_MACHINE,
     REMEDIABLE_EFFECTS,
+    UNKNOWN_PRINCIPAL,
     VIRTUAL_MACHINE,
     Assignment,
     Member,
@@ -93,7 +94,10 @@ def _blocked(ctx: Context, assignment: Assignment) -> str:
     if not principals:
         return "the assignment has no managed identity (see policy-identity-roles)"
     if all(not principal for principal, _ in principals):
-        return f"the assignment's identity ({principals[0][1]}) no longer exists (see policy-identity-roles)"
+        what = principals[0][1]
+        if what == UNKNOWN_PRINCIPAL:
+            return ""  # the task can run; only its roles cannot be checked (policy-identity-roles says so)
+        return f"the assignment's identity ({what}) no longer exists (see policy-identity-roles)"
     return ""
 
 

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 
 from remediator import Context, Estate, PolicyState, Resource
 
-from ._policy_model import MANAGEMENT_GROUP, REMEDIATION, Assignment, Member, identity_principals, is_aum_definition
+from ._policy_model import (
+    MANAGEMENT_GROUP,
+    REMEDIATION,
+    UNKNOWN_PRINCIPAL,
+    Assignment,
+    Member,
+    identity_principals,
+    is_aum_definition,
+)
 from ._policy_rbac import (
     FORBIDDEN_ROLES,
     ancestors,
@@ -126,7 +134,8 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
         return AssignmentNeeds(assignment, "", "", "no managed identity", ())
     principal, identity = principals[0]
     if not principal:
-        return AssignmentNeeds(assignment, "", identity, "identity no longer exists", ())
+        problem = "identity unknown" if identity == UNKNOWN_PRINCIPAL else "identity no longer exists"
+        return AssignmentNeeds(assignment, "", identity, problem, ())
     all_roles = _roles_for(members, "")
     forbidden = [r for r in all_roles if r in FORBIDDEN_ROLES]
     if forbidden:

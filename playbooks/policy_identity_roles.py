@@ -76,6 +76,12 @@ def _problem_finding(needs: AssignmentNeeds) -> Finding:
             f"The assignment's identity ({needs.identity}) was deleted, so its remediations cannot run and no "
             "role can be granted to it. Assign an existing identity to the assignment."
         )
+    elif needs.problem == "identity unknown":
+        title = f"Cannot check the roles of '{assignment.display_name}': its identity's principal is unknown"
+        detail = (
+            f"The assignment has a {needs.identity}, so the roles it holds cannot be checked. Read the "
+            "assignment with an api-version that returns identity.principalId, or check its roles by hand."
+        )
     else:
         title = f"Assignment '{assignment.display_name}' names a role the bot never grants"
         detail = (

@@ -192,3 +192,14 @@ def test_the_sample_estate_file_matches_its_builder() -> None:
     """tests/data/policy/landing-zone.json is for trying the playbooks by hand (remediator run --estate)."""
     sample = Path(__file__).resolve().parents[1] / "data" / "policy" / "landing-zone.json"
     assert json.loads(sample.read_text()) == sc.landing_zone()
+
+
+def test_system_identity_without_principal_id_is_unknown_not_deleted() -> None:
+    data = sc.landing_zone()
+    for resource in data["resources"]:
+        if resource["id"] == sc.A_OLD["id"]:
+            resource["identity"] = {"type": "SystemAssigned"}
+    findings, changes = _run(data)
+    unknown = next(f for f in findings if f.resource_id == sc.A_OLD["id"])
+    assert not unknown.fixable and "principal is unknown" in unknown.title
+    assert all(principal != sc.P_OLD for _, principal, _ in _grants(changes))
