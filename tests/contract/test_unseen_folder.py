@@ -71,7 +71,7 @@ def test_a_folder_never_seen_is_replayed_and_failures_name_their_example(specs: 
         assert f"PASSED {TEST_ID}[{REMEDIATIONS}/examples/{name}]" in out, out
     assert f"FAILED {TEST_ID}[{REMEDIATIONS}/examples/{WRONG_STATUS}]" in out, out
     assert "status 200 is not one the example lists (202)" in out, out
-    assert re.search(r"\b1 failed\b", out) and re.search(r"\b3 passed\b", out), out
+    assert re.search(r"\b1 failed\b", out), out
 
 
 def test_a_missing_folder_skips_with_the_path_it_looked_at(tmp_path: Path) -> None:
