@@ -52,11 +52,27 @@ OPTIONS_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "custom_definitions": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
-        "max_scope": {"enum": ["resource", "resource_group", "subscription", "management_group"]},
-        "linked_scope": {"enum": ["resource", "resource_group"]},
-        "linked_role": {"type": "string"},
-        "read_failed_deployments": {"type": "boolean"},
+        "custom_definitions": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^/"},
+            "description": "Custom policy definition ids to treat as Update Manager policies (besides the built-ins)",
+        },
+        "max_scope": {
+            "enum": ["resource", "resource_group", "subscription", "management_group"],
+            "description": "The broadest scope the bot may grant at; broader needs are narrowed to the machines",
+        },
+        "linked_scope": {
+            "enum": ["resource", "resource_group"],
+            "description": "Grant for a linked image, disk or encryption set at the resource (default) or its group",
+        },
+        "linked_role": {
+            "type": "string",
+            "description": "Role for linked resources instead of the definition's (e.g. Reader); never a role granting roles",
+        },
+        "read_failed_deployments": {
+            "type": "boolean",
+            "description": "Also grant where failed remediation deployments said AuthorizationFailed (default true)",
+        },
     },
 }
 

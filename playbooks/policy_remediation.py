@@ -37,16 +37,34 @@ OPTIONS_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "custom_definitions": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
-        "resource_discovery_mode": {"enum": ["ExistingNonCompliant", "ReEvaluateCompliance"]},
-        "filter": {"enum": ["resourceIds", "locations"]},
-        "task_scope": {"enum": ["assignment", "subscription", "resource_group"]},
+        "custom_definitions": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^/"},
+            "description": "Custom policy definition ids to treat as Update Manager policies (besides the built-ins)",
+        },
+        "resource_discovery_mode": {
+            "enum": ["ExistingNonCompliant", "ReEvaluateCompliance"],
+            "description": "ReEvaluateCompliance rescans first; it cannot filter by resource id (tasks use locations)",
+        },
+        "filter": {"enum": ["resourceIds", "locations"], "description": "How a task names its machines"},
+        "task_scope": {
+            "enum": ["assignment", "subscription", "resource_group"],
+            "description": "Where tasks go: the assignment's scope, or narrower (default: subscription)",
+        },
         "max_resources_per_task": {"type": "integer", "minimum": 1, "maximum": 100},
-        "resource_count": {"type": "integer", "minimum": 1, "maximum": 50000},
-        "parallel_deployments": {"type": "integer", "minimum": 1, "maximum": 30},
-        "failure_threshold": {"type": "number", "minimum": 0, "maximum": 1},
-        "trigger_evaluation": {"type": "boolean"},
-        "api_version": {"type": "string"},
+        "resource_count": {"type": "integer", "minimum": 1, "maximum": 50000, "description": "Default 500"},
+        "parallel_deployments": {"type": "integer", "minimum": 1, "maximum": 30, "description": "Default 10"},
+        "failure_threshold": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "Stop a task once this fraction of its deployments failed (ARM's default: 1)",
+        },
+        "trigger_evaluation": {"type": "boolean", "description": "Run a compliance scan after each task"},
+        "api_version": {
+            "type": "string",
+            "description": "Remediations api-version (default 2024-10-01 with resourceIds, else 2021-10-01)",
+        },
     },
 }
 
