@@ -67,7 +67,7 @@ OPTIONS_SCHEMA = {
         },
         "linked_role": {
             "type": "string",
-            "description": "Role for linked resources instead of the definition's (e.g. Reader); never a role granting roles",
+            "description": "Role for linked resources instead of the definition's (e.g. Reader); never Owner",
         },
         "read_failed_deployments": {
             "type": "boolean",
