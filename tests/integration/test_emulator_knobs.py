@@ -95,7 +95,7 @@ def test_fault_rate_is_seeded_and_partial(emulator_factory):
 def test_latency_knob_and_the_request_log(emulator_factory):
     served = emulator_factory(estate(latencyMs=20))
     served.arm("GET", PROVIDER, params=RESOURCES)
-    entry = [e for e in served.emulator.request_log if e.route == "get_provider"][0]
+    entry = next(e for e in served.emulator.request_log if e.route == "get_provider")
     assert (entry.method, entry.path, entry.status, entry.api_version) == ("GET", PROVIDER, 200, "2025-04-01")
     assert entry.principal == served.emulator.principal_id
     assert entry.duration > 0
