@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, quote, urlparse
 
 from remediator.emulator import Emulator
 from tests.contract.arm_client import ArmCaller, json_or_none
+from tests.contract.family_seeders import estate_for
 from tests.contract.schema_rules import unknown_properties
-from tests.contract.seeding import Prelude, estate_for
+from tests.contract.seeding import Prelude
 from tests.contract.swagger import Example
 
 _PARAM = re.compile(r"\{([^}]+)\}")

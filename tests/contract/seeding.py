@@ -1,6 +1,6 @@
 """An emulator estate holding what one spec example shows, derived from the example itself.
 
-``estate_for(example)`` gathers, from the example's request and its success responses:
+``family_seeders.estate_for(example)`` gathers, from the example's request and its success responses:
 
 * every scope the request path and the bodies name (subscriptions, resource groups,
   management groups above the example's subscriptions, parent resources);
@@ -11,9 +11,10 @@
   remediation is valid), the role definition and principal of a role assignment, the
   maintenance configuration of a configuration assignment, ...;
 
-then lets the operation family's seeder (``FAMILIES``, keyed by the ``Namespace/type`` the
-operation addresses) add what only that family has: policy state records, provider
-registration states, Resource Graph rows, a remediation that is still running before a cancel.
+then lets the operation family's seeder (``family_seeders.FAMILIES``, keyed by the
+``Namespace/type`` the operation addresses) add what only that family has: policy state
+records, provider registration states, Resource Graph rows, a remediation in the state an
+action needs. This module holds the generic part: ``Seed``, scopes, stand-ins, references.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.contract.swagger import Example, service_of
-
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 LOCATION = "eastus"
 # A built-in AUM policy whose effect is `modify` (DESIGN.md 3.4; shared policy-definitions folder).
@@ -34,8 +33,6 @@ REMEDIABLE_DEFINITION = "/providers/Microsoft.Authorization/policyDefinitions/59
 MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_STATE_RECORD_KEYS = ("resourceId", "policyAssignmentId", "policyDefinitionId", "policyDefinitionReferenceId",
-                      "policySetDefinitionId", "timestamp")  # fmt: skip
 _ID_KEYS = ("id", "policyAssignmentId", "policyDefinitionId", "policySetDefinitionId", "roleDefinitionId",
             "maintenanceConfigurationId", "resourceId", "remediatedResourceId", "scope")  # fmt: skip
 
@@ -160,7 +157,7 @@ def resource_type(arm_id: str) -> str:
     return "/".join([namespace, *rest[0::2]])
 
 
-def _scope_of(arm_id: str) -> str:
+def scope_of(arm_id: str) -> str:
     return arm_id[: arm_id.lower().rfind("/providers/")] or "/"
 
 
@@ -171,7 +168,7 @@ def _policy_assignment(arm_id: str, name: str) -> dict[str, Any]:
         "name": name,
         "location": LOCATION,
         "identity": {"type": "SystemAssigned", "principalId": principal, "tenantId": TENANT_ID},
-        "properties": {"policyDefinitionId": REMEDIABLE_DEFINITION, "scope": _scope_of(arm_id)},
+        "properties": {"policyDefinitionId": REMEDIABLE_DEFINITION, "scope": scope_of(arm_id)},
     }
 
 
@@ -246,31 +243,7 @@ def principal_ids(node: Any) -> Iterator[str]:
             yield from principal_ids(item)
 
 
-def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[dict[str, Any], list[Prelude]]:
-    """The estate the example implies, and the requests that must run before its own."""
-    seed = Seed()
-    operation = example.operation
-    bodies = [r.get("body") for status, r in example.responses.items() if str(status).startswith("2")]
-    seed.ensure_scopes(request_path, own_namespace=service_of(operation.template).split("/")[0])
-    # A PUT example that answers 200 only shows an update: the resource was there before.
-    creates = operation.method == "PUT" and "201" in example.responses
-    for body in bodies:
-        for resource in arm_objects(body):
-            if not creates:
-                seed.put(resource)
-    for arm_id in [*referenced_ids(request_body), *(i for b in bodies for i in referenced_ids(b))]:
-        if creates and arm_id.lower() == request_path.lower():
-            continue
-        seed.put(stand_in(arm_id), replace=False)
-    for principal in {p.lower(): p for b in [request_body, *bodies] for p in principal_ids(b)}.values():
-        _seed_principal(seed, principal)
-    family = FAMILIES.get(service_of(operation.template))
-    if family is not None:
-        family(seed, example, request_path, bodies)
-    return seed.estate(), seed.preludes
-
-
-def _seed_principal(seed: Seed, principal_id: str) -> None:
+def seed_principal(seed: Seed, principal_id: str) -> None:
     """The directory knows the principal the example names (a user-assigned identity holds it)."""
     if not seed.subscriptions:
         return
@@ -281,78 +254,3 @@ def _seed_principal(seed: Seed, principal_id: str) -> None:
     props = {"principalId": principal_id, "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, principal_id)),
              "tenantId": TENANT_ID}  # fmt: skip
     seed.put({"id": identity_id, "name": f"p-{principal_id}", "location": LOCATION, "properties": props})
-
-
-# --- per-family seeders --------------------------------------------------------------------------
-
-
-def _policy_states(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
-    """Policy state records behind the rows the example's response lists (one page per row)."""
-    for body in bodies:
-        for row in (body or {}).get("value") or []:
-            if not row.get("resourceId"):
-                continue
-            seed.put(stand_in(str(row["resourceId"])), replace=False)
-            record = {key: row[key] for key in _STATE_RECORD_KEYS if row.get(key)}
-            record["complianceState"] = row.get("complianceState") or (
-                "Compliant" if row.get("isCompliant") else "NonCompliant"
-            )
-            seed.policy_states.append(record)
-    seed.knobs["pageSize"] = 1  # so that a `$skipToken` example has a next page to ask for
-
-
-def _providers(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
-    """The subscription lists the provider in the registration state the response shows."""
-    subscription = str(example.parameters.get("subscriptionId", ""))
-    for body in bodies:
-        if isinstance(body, Mapping) and body.get("namespace"):
-            providers = seed.subscription(subscription).setdefault("providers", {})
-            providers[str(body["namespace"])] = str(body.get("registrationState") or "Registered")
-
-
-def _remediations(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
-    """An action on a remediation needs the remediation: still running before a cancel; run to the
-    end, over the resources whose deployments the example lists, before a listDeployments."""
-    if example.operation.method != "POST":
-        return
-    remediation_id, action = request_path.rsplit("/", 1)
-    assignment = f"{_scope_of(remediation_id)}/providers/Microsoft.Authorization/policyAssignments/contract"
-    if action.lower() == "listdeployments":
-        seed.put(stand_in(assignment), replace=False)
-        for body in bodies:
-            for deployment in (body or {}).get("value") or []:
-                target = str(deployment.get("remediatedResourceId") or "")
-                if not is_resource_id(target):
-                    continue
-                seed.put({**stand_in(target), "location": deployment.get("resourceLocation") or LOCATION})
-                seed.policy_states.append({"resourceId": target, "policyAssignmentId": assignment,
-                                           "policyDefinitionId": REMEDIABLE_DEFINITION,
-                                           "complianceState": "NonCompliant"})  # fmt: skip
-        seed.preludes.append(Prelude("PUT", remediation_id, {"properties": {"policyAssignmentId": assignment}}))
-        seed.preludes.append(Prelude("GET", remediation_id, until_done=True))
-        return
-    shown = seed.resources.get(remediation_id.lower())
-    if shown is None:
-        seed.put(stand_in(assignment), replace=False)
-        shown = {"id": remediation_id, "properties": {"policyAssignmentId": assignment}}
-        seed.put(shown)
-    shown.setdefault("properties", {})["provisioningState"] = "Evaluating"
-
-
-def _resource_graph(seed: Seed, example: Example, request_path: str, bodies: list[Any]) -> None:
-    """The rows a query returns are resources (with the columns the example projects)."""
-    for body in bodies:
-        for row in (body or {}).get("data") or []:
-            if isinstance(row, Mapping) and str(row.get("id", "")).startswith("/"):
-                seed.put({k: v for k, v in row.items() if k in ("id", "name", "location", "tags", "properties")})
-    query = example.parameters.get("query") or {}
-    for subscription in query.get("subscriptions") or []:
-        seed.subscription(str(subscription))
-
-
-FAMILIES: dict[str, Callable[[Seed, Example, str, list[Any]], None]] = {
-    "microsoft.policyinsights/policystates": _policy_states,
-    "microsoft.resources/providers": _providers,
-    "microsoft.policyinsights/remediations": _remediations,
-    "microsoft.resourcegraph/resources": _resource_graph,
-}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from remediator.emulator import Emulator
+from tests.contract.family_seeders import estate_for
 from tests.contract.replay import request_of
-from tests.contract.seeding import REMEDIABLE_DEFINITION, estate_for, is_resource_id, scopes_above
+from tests.contract.seeding import REMEDIABLE_DEFINITION, is_resource_id, scopes_above
 from tests.contract.swagger import Example, SpecFolder
 
 
