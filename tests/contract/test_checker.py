@@ -13,7 +13,7 @@ import pytest
 
 from remediator.emulator.state import LogEntry
 from tests.contract.swagger import Example, SpecFolder, service_of
-from tests.contract.traffic import judge
+from tests.contract.traffic import Answer, judge, judge_answers
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 REMEDIATION = f"/subscriptions/{SUB}/providers/Microsoft.PolicyInsights/remediations/r1"
@@ -125,4 +125,19 @@ def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
         "api-version not among 2024-07-01 (specification/compute/resource-manager/Microsoft.Compute/ComputeRP/"
         "stable/2024-07-01/virtualMachine.json)",
         "no operation in the swaggers for microsoft.policyinsights/policystates matches this method and path",
+    ]
+
+
+def test_answers_are_held_to_the_response_schema(specs: SpecFolder) -> None:
+    query = {"api-version": "2021-10-01"}
+    answers = [
+        Answer("GET", REMEDIATION, query, 200, {"id": REMEDIATION, "properties": {"createdOn": "now"}}),
+        Answer("GET", REMEDIATION, query, 404, {"error": {"code": "RemediationNotFound", "message": "gone"}}),
+        Answer("GET", REMEDIATION, {"api-version": "2024-10-01"}, 200, {"properties": 5}),  # not the folder's
+        Answer("GET", VM, {"api-version": "2024-07-01"}, 200, {"properties": 5}),  # no swagger in the folder
+    ]
+    report = judge_answers(specs, answers)
+    assert report.answers == {"Remediations_GetAtSubscription": 2}
+    assert report.failures == [
+        f"GET {REMEDIATION} -> 200 (Remediations_GetAtSubscription): $.properties.createdOn: 'now' is not a 'date-time'"
     ]

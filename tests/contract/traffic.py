@@ -27,21 +27,37 @@ _AUTHORITY = re.compile(r"/(oauth2/|v2\.0/\.well-known/|\.well-known/)", re.IGNO
 _EMULATOR_OPERATIONS = "/providers/microsoft.emulator/"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the emulator answered to one routed ARM request (recorded by the traffic test)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    body: Any
+
+
 @dataclass
 class TrafficReport:
     checked: Counter[str] = field(default_factory=Counter)  # operationId -> requests
+    answers: Counter[str] = field(default_factory=Counter)  # operationId -> responses checked
     unchecked: Counter[str] = field(default_factory=Counter)  # service -> requests
     not_arm: Counter[str] = field(default_factory=Counter)  # "token authority" / "operation status"
     failures: list[str] = field(default_factory=list)
 
     def merge(self, other: TrafficReport) -> None:
         self.checked.update(other.checked)
+        self.answers.update(other.answers)
         self.unchecked.update(other.unchecked)
         self.not_arm.update(other.not_arm)
         self.failures.extend(other.failures)
 
     def summary(self) -> list[str]:
-        lines = [f"checked against the swaggers: {sum(self.checked.values())} requests"]
+        lines = [
+            f"checked against the swaggers: {sum(self.checked.values())} requests, "
+            f"{sum(self.answers.values())} responses"
+        ]
         lines += [f"  {count:5d}  {name}" for name, count in sorted(self.checked.items())]
         lines.append(f"unchecked (no swagger in the folder): {sum(self.unchecked.values())} requests")
         for service, count in sorted(self.unchecked.items()):
@@ -102,6 +118,20 @@ def _judge_arm(specs: SpecFolder, entry: LogEntry, report: TrafficReport) -> Non
     report.checked[operation.operation_id] += 1
     problems = [*_query_problems(operation, entry.query), *operation.body_errors(_body(entry.body))]
     report.failures.extend(f"{where} ({operation.operation_id}): {problem}" for problem in problems)
+
+
+def judge_answers(specs: SpecFolder, answers: Iterable[Answer]) -> TrafficReport:
+    """Hold each answer to the response schema of its operation (at a version the folder has)."""
+    report = TrafficReport()
+    for answer in answers:
+        operation = specs.match(answer.method, answer.path)
+        if operation is None or answer.query.get("api-version") not in _folder_versions(specs, operation):
+            continue  # counted (as unchecked or failed) when its request was judged
+        report.answers[operation.operation_id] += 1
+        where = f"{answer.method} {answer.path} -> {answer.status}"
+        problems = operation.response_errors(answer.status, answer.body)
+        report.failures.extend(f"{where} ({operation.operation_id}): {problem}" for problem in problems)
+    return report
 
 
 def _folder_versions(specs: SpecFolder, operation: Operation) -> list[str]:
