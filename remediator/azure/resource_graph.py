@@ -149,7 +149,9 @@ class GraphReader:
         )
         # Generated clients name it send_request or (this package) _send_request: same pipeline.
         send = getattr(graph, "send_request", None) or graph._send_request
-        response = send(http_request)
+        # stream=True keeps ContentDecodePolicy from parsing the body a second time.
+        response = send(http_request, stream=True)
+        response.read()
         if response.status_code != 200:
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)
         page = response.json()
