@@ -38,5 +38,9 @@ def render_html(plan: Plan, errors: tuple[str, ...] = (), notes: tuple[str, ...]
         status = "pending" if o is None else o.status + (f" ({o.error.code}: {o.error.message})" if o.error else "")
         cells = [c.playbook, c.action, c.resource_id, str(dict(c.before)), str(dict(c.after)), status]
         parts.append(_row(cells, o.status if o else ""))
-    parts.append("</table></body></html>\n")
+    parts.append("</table>")
+    if plan.replan is not None:
+        left = len(plan.replan.changes)
+        parts.append(f"<p>Plan after apply: {'nothing left to fix' if not left else f'{left} changes left'}.</p>")
+    parts.append("</body></html>\n")
     return "".join(parts)

@@ -31,6 +31,9 @@ def render_markdown(plan: Plan, errors: tuple[str, ...] = (), notes: tuple[str, 
             status = "pending" if o is None else o.status + (f" ({o.error.code})" if o.error else "")
             lines.append(f"| {c.playbook} | {c.action} | `{_cell(c.resource_id)}` | {status} |")
         lines.append("")
+    if plan.replan is not None:
+        left = len(plan.replan.changes)
+        lines += [f"Plan after apply: {'nothing left to fix' if not left else f'{left} changes left'}.", ""]
     lines += [f"> note: {_cell(n)}" for n in notes]
     lines += [f"> **error**: {_cell(e)}" for e in errors]
     return "\n".join(lines) + "\n"
