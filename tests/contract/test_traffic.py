@@ -27,9 +27,14 @@ def _demo() -> Any:
 
 
 def _policy() -> Any:
-    from tests.data.policy import scenarios
+    from remediator import Scope
+    from tests.data.policy import builders, scenarios
 
-    return run_through_emulator(scenarios.landing_zone(), ["policy-identity-roles", "policy-remediation"])
+    playbooks = ["policy-identity-roles", "policy-remediation"]
+    options = {"policy-remediation": {"trigger_evaluation": True}}
+    by_subscription = run_through_emulator(scenarios.landing_zone(), playbooks, options=options)
+    by_group = run_through_emulator(scenarios.landing_zone(), playbooks, scope=Scope(management_group=builders.MG))
+    return [by_subscription, by_group]
 
 
 def _extensions() -> Any:
