@@ -197,9 +197,14 @@ def playbooks() -> int:
 
 @cli.command()
 @click.option("--scope", "scopes", multiple=True, help="AssignableScopes entry (repeatable).")
-def permissions(scopes: Sequence[str]) -> int:
-    """Print a least-privilege custom role definition for the enabled playbooks."""
-    click.echo(json.dumps(custom_role(load_playbooks().all(), tuple(scopes)), indent=2))
+@click.option("--playbook", "playbook_ids", multiple=True, help="Playbook id (repeatable); default: all.")
+@click.option("--config", "config_path", help="Settings file: its enabled playbooks and fix switches count.")
+def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path: str | None) -> int:
+    """Print a least-privilege custom role definition for the enabled playbooks and fixes."""
+    settings = build_settings(config_path=config_path, playbook_ids=playbook_ids)
+    runs = _runs(settings)
+    role = custom_role([r.playbook for r in runs], tuple(scopes), fixing={r.playbook.id for r in runs if r.fixing})
+    click.echo(json.dumps(role, indent=2))
     return EXIT_CLEAN
 
 

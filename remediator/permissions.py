@@ -22,11 +22,15 @@ BASE_READS = (
 )
 
 
-def custom_role(playbooks: Iterable[Playbook], scopes: tuple[str, ...] = ()) -> dict[str, Any]:
+def custom_role(
+    playbooks: Iterable[Playbook], scopes: tuple[str, ...] = (), fixing: set[str] | None = None
+) -> dict[str, Any]:
+    """Reads for every playbook; writes only for those whose fix is on (``fixing``; None: all)."""
     actions: set[str] = set(BASE_READS)
     for pb in playbooks:
-        actions.update(pb.permissions)
         actions.update(pb.read_permissions)
+        if fixing is None or pb.id in fixing:
+            actions.update(pb.permissions)
     return {
         "Name": "AUM Remediator",
         "IsCustom": True,

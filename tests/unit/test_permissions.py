@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli_runner import run_cli
+
+
+def _actions(args: list[str]) -> set[str]:
+    result = run_cli(["permissions", *args])
+    assert result.code == 0, result.stderr
+    role = json.loads(result.stdout)
+    assert role["IsCustom"] is True and "*" not in role["Actions"]
+    return set(role["Actions"])
+
+
+def test_writes_only_for_enabled_fixes(tmp_path: Path) -> None:
+    everything = _actions([])
+    assert "Microsoft.Compute/register/action" in everything
+    arc_only = _actions(["--playbook", "arc-compute-provider"])
+    assert "Microsoft.Compute/register/action" in arc_only
+    assert "Microsoft.Authorization/roleAssignments/write" not in arc_only
+    config = tmp_path / "c.yaml"
+    config.write_text("playbooks:\n  enabled: [policy-identity-roles]\n  policy-identity-roles: {fix: false}\n")
+    reads_only = _actions(["--config", str(config)])
+    assert not any(
+        a.endswith(("/write", "/delete", "/action")) for a in reads_only - {"Microsoft.Compute/register/action"}
+    )
+    assert "Microsoft.Authorization/roleAssignments/write" not in reads_only
+
+
+def test_never_owner_like_wildcards() -> None:
+    assert not any("*" in a for a in _actions([]))
