@@ -7,7 +7,8 @@ definitions and set definitions (Microsoft.Authorization).
   ``@odata.nextLink`` paging (the SDK POSTs the link). Rows in the 2019-10-01 example shape, built
   from the estate's ``policyStates`` records, which remediations update;
 * ``policyStates/latest/triggerEvaluation`` (subscription and resource group): 202 +
-  ``Location``; when done, the scope's records carry a fresh timestamp;
+  ``Location``; when done, the scope's records are re-evaluated (``policy_evaluation``) and
+  carry a fresh timestamp;
 * remediations: see ``policy_remediations``;
 * policy assignments at any scope (PUT fills a system-assigned identity's principalId and the
   user-assigned identities' ids, GET, DELETE, lists with ``atScope()``/``atExactScope()``/
@@ -23,6 +24,7 @@ import uuid
 from typing import Any
 
 from remediator.emulator import policy_remediations
+from remediator.emulator.policy_evaluation import evaluate
 from remediator.emulator.policy_model import assignment_member, effect_of, in_scope, require_scope
 from remediator.emulator.routing import (
     ArmError,
@@ -173,10 +175,7 @@ def _trigger(state: EmulatorState, request: Request, scope: str) -> Response:
     require_scope(state, scope)
 
     def complete() -> OperationOutcome:
-        for record in state.policy_states:
-            if in_scope(state, str(record.get("resourceId", "")), scope):
-                record["timestamp"] = state.now_iso()
-        state.policy_states_changed()
+        evaluate(state, [r for r in state.policy_states if in_scope(state, str(r.get("resourceId", "")), scope)])
         return OperationOutcome(status="Succeeded")
 
     return long_running(state, request, complete=complete, status=202)

@@ -28,6 +28,7 @@ from typing import Any
 
 from remediator.emulator.authorization import authorization_failed, permitted
 from remediator.emulator.policy_effects import apply_to_machine, configuration_assignment_id, plan_deployment
+from remediator.emulator.policy_evaluation import evaluate
 from remediator.emulator.policy_model import assignment_member, assignment_principal, effect_of, in_scope, require_scope
 from remediator.emulator.routing import ArmError, Request, Response, Route, paged, route
 from remediator.emulator.state import EmulatorState
@@ -217,6 +218,16 @@ def _start_deployments(state: EmulatorState, remediation: dict[str, Any]) -> lis
     ids = {str(i).lower() for i in filters.get("resourceIds") or []}
     locations = {str(x).lower().replace(" ", "") for x in filters.get("locations") or []}
     limit = int(props.get("resourceCount") or 500)
+    if props.get("resourceDiscoveryMode") == "ReEvaluateCompliance":
+        evaluate(
+            state,
+            [
+                r
+                for r in state.policy_states
+                if str(r.get("policyAssignmentId", "")).lower() == str(props["policyAssignmentId"]).lower()
+                and in_scope(state, str(r.get("resourceId", "")), scope)
+            ],
+        )
     chosen: dict[str, dict[str, Any]] = {}
     for record in state.policy_states:
         resource_id = str(record.get("resourceId", ""))

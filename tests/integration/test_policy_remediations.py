@@ -262,14 +262,39 @@ def test_policy_states_filter_top_paging_and_scopes(emulator_factory: Callable[.
         )
 
 
-def test_trigger_evaluation_is_long_running(emulator_factory: Callable[..., Served]) -> None:
+def _fix_out_of_band(served: Served, vm_id: str) -> None:
+    """Someone set the VM's assessment mode by hand: its recorded state is now stale."""
+    vm = served.emulator.state.store.get(vm_id)
+    assert vm is not None
+    profile = vm["properties"].setdefault("osProfile", {}).setdefault("windowsConfiguration", {})
+    profile.setdefault("patchSettings", {})["assessmentMode"] = "AutomaticByPlatform"
+    served.emulator.state.store.put(vm)
+
+
+def test_trigger_evaluation_rescans_the_update_manager_policies(emulator_factory: Callable[..., Served]) -> None:
     served = emulator_factory(sc.landing_zone())
     client = _client(served)
+    _fix_out_of_band(served, sc.VM_GALLERY["id"])
+    assert ("vm-gallery", "vm-assessment") in _noncompliant(client)  # not until the scan
     client.policy_states.begin_trigger_subscription_evaluation(b.S1).result()
+    after = _noncompliant(client)
+    assert ("vm-gallery", "vm-assessment") not in after
+    assert ("vm-restored", "vm-assessment") in after and ("vm-restored", "aum-baseline") in after
+    assert ("vm-restored", "tag-vms") in after  # a policy the emulator does not evaluate keeps its state
     stamped = {
         r.timestamp.isoformat() for r in client.policy_states.list_query_results_for_subscription("latest", b.S1)
     }
     assert not any(t.startswith("2026-11-26T08:00") for t in stamped)
+
+
+def test_re_evaluate_compliance_skips_machines_fixed_since(emulator_factory: Callable[..., Served]) -> None:
+    served = emulator_factory(sc.landing_zone())
+    client = _client(served)
+    _fix_out_of_band(served, sc.VM_GALLERY["id"])
+    _create(client, "rescan", {"policyAssignmentId": sc.A_OLD["id"], "resourceDiscoveryMode": "ReEvaluateCompliance"})
+    assert _until_done(client, "rescan")[-1] == "Succeeded"  # the gallery VM needed nothing: no failing read
+    covered = [d.remediated_resource_id for d in client.remediations.list_deployments_at_subscription("rescan")]
+    assert covered == [sc.VM_RESTORED["id"]]
 
 
 def test_parallel_deployments_pace_the_task_and_the_failure_threshold_stops_it(

@@ -79,6 +79,7 @@ def vm(
     os_profile: bool = True,
     encryption_set: str | None = None,
     location: str = "westeurope",
+    assessment: str = "ImageDefault",
 ) -> dict[str, Any]:
     """A VM in ARM's shape; ``attach`` = restored/migrated OS disk, ``image_id`` = gallery image."""
     vm_id = f"{rg_id(sub, rg)}/providers/Microsoft.Compute/virtualMachines/{name}"
@@ -115,7 +116,7 @@ def vm(
         props["osProfile"] = {
             "computerName": name,
             "adminUsername": "azureuser",
-            config: {"patchSettings": {"patchMode": "AutomaticByOS", "assessmentMode": "ImageDefault"}},
+            config: {"patchSettings": {"patchMode": "AutomaticByOS", "assessmentMode": assessment}},
         }
     return {
         "id": vm_id,

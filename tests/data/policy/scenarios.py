@@ -9,6 +9,7 @@ management group with a user-assigned identity, and the assignments the bot must
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from tests.data.policy import builders as b
@@ -24,7 +25,7 @@ IMAGE_DEFINITION_ID = GALLERY[1]["id"]
 
 VM_RESTORED = b.vm(b.S1, "vms", "vm-restored", attach=True, os_profile=False)
 VM_GALLERY = b.vm(b.S1, "vms", "vm-gallery", image_id=IMAGE_VERSION_ID, os_profile=False)
-VM_OK = b.vm(b.S1, "vms", "vm-ok")
+VM_OK = b.vm(b.S1, "vms", "vm-ok", assessment="AutomaticByPlatform")
 ARC = b.arc_machine(b.S1, "arc", "arc-1")
 
 INITIATIVE = b.policy_set_definition(
@@ -86,4 +87,5 @@ def landing_zone() -> dict[str, Any]:
         b.state(VM_RESTORED, A_NON_AUM, NON_AUM["id"]),
         b.state(ARC, A_NO_IDENTITY, b.ARC_ASSESSMENT),
     ]
-    return b.estate(resources, states)
+    # A fresh copy every time: tests edit the estate they get, never the shared pieces above.
+    return copy.deepcopy(b.estate(resources, states))
