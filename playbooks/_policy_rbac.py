@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -123,6 +124,39 @@ def scope_at_level(resource_id: str, level: str) -> str:
     return resource_id
 
 
+@dataclass(frozen=True)
+class _Index:
+    """What role checks look up again and again, built once per estate."""
+
+    estate: Estate
+    parents: dict[str, str]
+    by_principal: dict[str, tuple[tuple[str, str], ...]]
+
+
+# Detect asks thousands of coverage questions of one estate: index it once (a cache of a pure
+# function of the estate, which it keeps alive so identity comparison stays valid).
+_INDEXES: list[_Index] = []
+
+
+def _index(estate: Estate) -> _Index:
+    for index in _INDEXES:
+        if index.estate is estate:
+            return index
+    by_principal: dict[str, list[tuple[str, str]]] = {}
+    for assignment in estate.of_type(ROLE_ASSIGNMENT):
+        props = assignment.properties
+        scope = (
+            str(props.get("scope") or "")
+            or assignment.id.lower().split("/providers/microsoft.authorization/roleassignments/")[0]
+        )
+        by_principal.setdefault(str(props.get("principalId") or "").lower(), []).append(
+            (scope.lower() or "/", role_guid(str(props.get("roleDefinitionId") or "")))
+        )
+    index = _Index(estate, _mg_parents(estate), {k: tuple(v) for k, v in by_principal.items()})
+    _INDEXES[:] = [index]
+    return index
+
+
 def _mg_parents(estate: Estate) -> dict[str, str]:
     """Lowercased child id (group or subscription) -> parent management group id."""
     parents: dict[str, str] = {}
@@ -148,7 +182,7 @@ def ancestors(estate: Estate, scope: str) -> tuple[str, ...]:
             out.append(prefix.lower())
     if parts and parts[0].lower() == "providers":
         out = [scope.rstrip("/").lower()]
-    parents = _mg_parents(estate)
+    parents = _index(estate).parents
     cursor = out[-1] if out else ""
     seen = set(out)
     while cursor in parents:
@@ -163,17 +197,7 @@ def ancestors(estate: Estate, scope: str) -> tuple[str, ...]:
 
 def holdings(estate: Estate, principal_id: str) -> tuple[tuple[str, str], ...]:
     """``(scope, role guid)`` of every role assignment the principal holds."""
-    out = []
-    for assignment in estate.of_type(ROLE_ASSIGNMENT):
-        props = assignment.properties
-        if str(props.get("principalId") or "").lower() != principal_id.lower():
-            continue
-        scope = (
-            str(props.get("scope") or "")
-            or assignment.id.lower().split("/providers/microsoft.authorization/roleassignments/")[0]
-        )
-        out.append((scope.lower() or "/", role_guid(str(props.get("roleDefinitionId") or ""))))
-    return tuple(out)
+    return _index(estate).by_principal.get(principal_id.lower(), ())
 
 
 def holds(estate: Estate, principal_id: str, guid: str, scope: str) -> bool:
