@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import socket
 import time
 import uuid
@@ -30,6 +31,8 @@ from remediator.emulator.routing import (
     check_api_version,
 )
 from remediator.emulator.state import EmulatorState, LogEntry
+
+logger = logging.getLogger(__name__)
 
 
 class EmulatorWsgi:
@@ -95,6 +98,13 @@ class EmulatorWsgi:
                 response = route_.handler(self.state, request)
         except ArmError as error:
             response = error.response()
+        except Exception as error:
+            # A bug in a handler: answer like ARM does (500 + error body) instead of Werkzeug's
+            # HTML page, log the traceback, and keep it for tests (state.handler_errors).
+            logger.exception("emulator handler %s failed on %s %s", route_.name, request.method, request.path)
+            with self.state.lock:
+                self.state.handler_errors.append(f"{route_.name}: {type(error).__name__}: {error}")
+            response = arm_error(500, "InternalServerError", f"Emulator handler '{route_.name}' failed: {error}")
         self.gate.after(route_, request, response)
         response.headers.update(request.extra_headers)
         return route_.name, response

@@ -118,6 +118,12 @@ class Emulator:
             return copy.deepcopy(self.state.policy_states)
 
     @property
+    def handler_errors(self) -> list[str]:
+        """Unexpected exceptions raised by route handlers (each was answered with a 500)."""
+        with self.state.lock:
+            return list(self.state.handler_errors)
+
+    @property
     def request_log(self) -> list[LogEntry]:
         """Every request served so far (a snapshot list)."""
         with self.state.lock:

@@ -76,6 +76,8 @@ class EmulatorState:
         self.countdowns = Countdowns()
         self.operations: dict[str, Operation] = {}
         self.request_log: list[LogEntry] = []
+        # Unexpected exceptions raised by handlers (each answered with a 500), for tests to check.
+        self.handler_errors: list[str] = []
         # Per-type modules keep their own bookkeeping here under a key they own (e.g. "policy").
         self.extras: dict[str, Any] = {}
 
