@@ -59,12 +59,19 @@ class Served:
 
 @pytest.fixture
 def emulator_factory() -> Iterator[Callable[..., Served]]:
-    """A function: estate (dict, path or bundled name) + knob overrides -> a served emulator."""
+    """A function: estate (dict, path or bundled name) + knob overrides -> a served emulator.
+
+    At teardown it fails the test if any emulator handler raised (a bug answered with a 500).
+    """
+    started: list[Emulator] = []
     with ExitStack() as stack:
 
         def start(estate: Mapping[str, Any] | str, **knobs: Any) -> Served:
             emulator = Emulator.load(dict(estate) if isinstance(estate, Mapping) else estate, **knobs)
             endpoint = stack.enter_context(emulator.serve())
+            started.append(emulator)
             return Served(emulator, endpoint)
 
         yield start
+    for emulator in started:
+        assert not emulator.handler_errors, f"emulator handler errors: {emulator.handler_errors}"
