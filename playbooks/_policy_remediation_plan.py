@@ -31,8 +31,8 @@ from ._policy_model import (
     properties_of,
     running_remediations,
 )
-from ._policy_rbac import level_rank, scope_at_level, scope_level
-from ._policy_targets import missed_reasons
+from ._policy_rbac import ancestors, level_rank, missing, role_guid, scope_at_level, scope_level
+from ._policy_targets import linked_resources, missed_reasons
 
 REMEDIATIONS_SEGMENT = "/providers/Microsoft.PolicyInsights/remediations/"
 MAX_RESOURCE_IDS = 100
@@ -56,6 +56,8 @@ class Target:
     task_scope: str
     blocked: str  # why no task can run ("" when one can)
     running: str  # id of a task still running for this assignment and reference ("" when none)
+    # (scope, role guids) the assignment's identity lacks for this machine's deployment.
+    role_gaps: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def reference_id(self) -> str:
@@ -136,6 +138,7 @@ class _Resolved:
     remediable: bool
     blocked: str
     running: str
+    principal: str = ""
 
 
 def _resolve(ctx: Context, state: PolicyState) -> _Resolved:
@@ -158,13 +161,27 @@ def _resolve(ctx: Context, state: PolicyState) -> _Resolved:
     guessed = unseen or not assignment.resolvable(estate)
     remediable = action in REMEDIABLE_EFFECTS if guessed and action else member.remediable
     running = running_remediations(estate, assignment.id, member.reference_id) if remediable else ()
+    principals = identity_principals(estate, assignment)
     return _Resolved(
         assignment=assignment,
         member=member,
         remediable=remediable,
         blocked=UNSEEN if unseen else _blocked(ctx, assignment),
         running=running[0].id if running else "",
+        principal=principals[0][0] if principals and not unseen else "",
     )
+
+
+def _role_gaps(ctx: Context, shared: _Resolved, machine: Resource) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Where the identity lacks the definition's roles for this machine (what policy-identity-roles grants)."""
+    if not shared.principal:
+        return ()
+    roles = [role_guid(r) for r in shared.member.role_definition_ids]
+    inside = shared.assignment.scope.lower()
+    scopes = [shared.assignment.scope]
+    scopes += [rid for rid, _ in linked_resources(machine) if inside not in ancestors(ctx.estate, rid)]
+    gaps = ((scope, missing(ctx.estate, shared.principal, roles, scope)) for scope in scopes)
+    return tuple((scope, absent) for scope, absent in gaps if absent)
 
 
 def remediable_targets(ctx: Context) -> list[Target]:
@@ -210,6 +227,7 @@ def remediable_targets(ctx: Context) -> list[Target]:
                 task_scope=_task_scope(scope_option, shared.assignment, machine),
                 blocked=shared.blocked,
                 running=shared.running,
+                role_gaps=_role_gaps(ctx, shared, machine),
             )
         )
     return out

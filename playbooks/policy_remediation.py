@@ -27,6 +27,7 @@ from ._policy_model import (
     VIRTUAL_MACHINE,
 )
 from ._policy_options import check_options
+from ._policy_rbac import ROLE_NAMES
 from ._policy_remediation_plan import Target, targets_and_tasks, task_change, tasks_for
 
 PLAYBOOK_ID = "policy-remediation"
@@ -69,6 +70,10 @@ OPTIONS_SCHEMA = {
 }
 
 
+def role_name(guids: tuple[str, ...]) -> list[str]:
+    return [ROLE_NAMES.get(guid, guid) for guid in guids]
+
+
 def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
     machine = target.machine
     reference = f", definition reference '{target.reference_id}'" if target.reference_id else ""
@@ -78,6 +83,12 @@ def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
         fixable, tail = True, f"Remediation task {target.running} is still running for this assignment; no new task."
     else:
         fixable, tail = True, "A remediation task brings it into compliance."
+    if target.role_gaps and not target.blocked:
+        gaps = "; ".join(f"{', '.join(role_name(roles))} at {scope}" for scope, roles in target.role_gaps)
+        tail += (
+            f" Its identity lacks {gaps}, as the definition names them: policy-identity-roles grants them before "
+            "the task runs; without them this machine's deployment may fail with AuthorizationFailed."
+        )
     detail = (
         f"Policy missed it because {'; and '.join(target.reasons)}. It fails assignment "
         f"'{target.assignment.display_name}' ({target.assignment.id}){reference}, definition "
@@ -93,6 +104,8 @@ def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
     }
     if target.running:
         data["running_task"] = target.running
+    if target.role_gaps:
+        data["role_gaps"] = [{"scope": scope, "roles": list(roles)} for scope, roles in target.role_gaps]
     if task:
         data["task"] = {
             "name": task["name"],

@@ -205,3 +205,14 @@ def test_invalid_options_stop_the_run_with_a_clear_message() -> None:
         _run(sc.landing_zone(), parallel_deployments=50)
     with pytest.raises(ConfigError, match="filters"):
         _run(sc.landing_zone(), filters="resourceIds")
+
+
+def test_findings_say_which_roles_the_identity_lacks_for_the_machine() -> None:
+    findings, _ = _run(sc.landing_zone())
+    gallery = next(f for f in findings if f.resource_id == sc.VM_GALLERY["id"])
+    gaps = {g["scope"]: g["roles"] for g in gallery.data["role_gaps"]}
+    assert gaps == {b.sub_id(b.S1): [b.CONTRIBUTOR], sc.IMAGE_DEFINITION_ID: [b.CONTRIBUTOR]}
+    assert "policy-identity-roles grants them" in gallery.detail
+    # The initiative's identity holds Contributor at the management group: nothing lacking.
+    prereq = next(f for f in findings if f.data["reference_id"] == "prereq")
+    assert "role_gaps" not in prereq.data
