@@ -49,6 +49,8 @@ RUNNING_STATES = frozenset({"accepted", "evaluating", "running", "cancelling"})
 DEFAULT_REMEDIATION_API_VERSION = "2024-10-01"
 # Any subscription works for tenant-level calls (management group scope): the client needs one.
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+# Machines named one by one in an outcome; a task of 100 would not fit a report's line.
+MAX_LISTED = 10
 
 
 def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
@@ -256,9 +258,18 @@ def _execute_remediation(clients: ArmClients, change: Change) -> str:
             for d in failed
         ]
         code = next((str(d.error.code) for d in failed if d.error is not None and d.error.code), "RemediationFailed")
+        if len(errors) > MAX_LISTED:
+            errors = [*errors[:MAX_LISTED], f"and {len(errors) - MAX_LISTED} more (listDeployments has them all)"]
+        if succeeded:
+            summary += f"; succeeded: {_names(succeeded)}"
         raise ArmOperationError(code, summary + ("; " + " | ".join(errors) if errors else ""))
-    machines = ", ".join(_machine(str(d.remediated_resource_id)) for d in succeeded)
-    return summary + (f" ({machines})" if machines else "")
+    return summary + (f" ({_names(succeeded)})" if succeeded else "")
+
+
+def _names(deployments: list[Any]) -> str:
+    names = [_machine(str(d.remediated_resource_id)) for d in deployments]
+    more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    return ", ".join(names[:MAX_LISTED]) + more
 
 
 CREATE_REMEDIATION = register_action(

@@ -145,6 +145,7 @@ def test_create_remediation_reports_each_machine_and_fails_on_authorization(back
     assert failed.value.code == "AuthorizationFailed"
     assert "1/2 deployments succeeded" in failed.value.detail
     assert "vm-gallery: AuthorizationFailed" in failed.value.detail and sc.P_OLD in failed.value.detail
+    assert "succeeded: vm-restored" in failed.value.detail
     assert azure.read_state(change) == {"provisioningState": "Failed"}
     grant = _grant(sc.IMAGE_DEFINITION_ID, sc.P_OLD)
     assert azure.read_state(grant) == {"principalId": None, "roleDefinitionId": None}
