@@ -151,10 +151,11 @@ def test_tasks_at_the_management_group_itself_when_configured() -> None:
 
 
 def test_an_estate_never_seen_gets_the_right_tasks_and_roles_and_none_of_the_wrong_ones() -> None:
-    """120 restored VMs in two groups, an old assignment, a shared image in a third group, an audit
-    assignment, a custom DINE policy nobody named, and an identity that already holds enough."""
+    """180 restored VMs in two groups (one needs two tasks of at most 100), an old assignment, a shared
+    image in a third group, an audit assignment, a custom DINE policy nobody named, and an identity
+    that already holds enough."""
     shared = b.gallery_image(b.S1, "shared-images", "corp", "win2022")
-    vms = [b.vm(b.S1, "fleet-a", f"a{i:03d}", attach=True, os_profile=False) for i in range(70)]
+    vms = [b.vm(b.S1, "fleet-a", f"a{i:03d}", attach=True, os_profile=False) for i in range(130)]
     vms += [b.vm(b.S1, "fleet-b", f"b{i:03d}", image_id=shared[2]["id"], os_profile=False) for i in range(50)]
     principal = "bbbbbbbb-0000-4000-8000-000000000001"
     fine_principal = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -190,7 +191,7 @@ def test_an_estate_never_seen_gets_the_right_tasks_and_roles_and_none_of_the_wro
         for c in first.changes
         if c.action == "create-remediation"
     )
-    assert sizes == [("assess-a", 70), ("assess-b", 50)]
+    assert sizes == [("assess-a", 30), ("assess-a", 100), ("assess-b", 50)]
     assert all(
         c.params["scope"].lower() in (b.rg_id(b.S1, "fleet-a").lower(), b.rg_id(b.S1, "fleet-b").lower())
         for c in first.changes
