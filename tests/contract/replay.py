@@ -87,13 +87,14 @@ def replay(example: Example) -> Outcome:
     emulator = Emulator.load(estate)
     with emulator.serve(port=0) as endpoint:
         caller = ArmCaller(endpoint)
+        refusal = _unknown_api_version_refusal(example, caller, request)
         for prelude in preludes:
             _run_prelude(caller, prelude, {"api-version": request.query["api-version"]})
         if SKIP_TOKEN in request.query:
             request = _with_own_skip_token(caller, request)
         response = caller.call(request.method, request.path, request.query, request.body, request.has_body)
     body = json_or_none(response)
-    outcome = Outcome(request, response.status_code, body)
+    outcome = Outcome(request, response.status_code, body, refusal)
     listed = sorted(example.responses)
     if str(response.status_code) not in example.responses:
         outcome.errors.append(f"status {response.status_code} is not one the example lists ({', '.join(listed)})")
@@ -107,6 +108,23 @@ def replay(example: Example) -> Outcome:
     outcome.errors.extend(example.operation.response_errors(response.status_code, body, tolerated))
     outcome.errors.extend(_identity_differences(request.path, shown, body))
     return outcome
+
+
+UNKNOWN_API_VERSION = "1999-01-01"
+
+
+def _unknown_api_version_refusal(example: Example, caller: ArmCaller, request: ExampleRequest) -> list[str]:
+    """The same request at an api-version nobody publishes is refused as ARM does: 400
+    ``InvalidApiVersionParameter`` with the operation's error schema (sent first, so nothing changes)."""
+    query = {**request.query, "api-version": UNKNOWN_API_VERSION}
+    response = caller.call(request.method, request.path, query, request.body, request.has_body)
+    body = json_or_none(response)
+    code = ((body or {}).get("error") or {}).get("code") if isinstance(body, dict) else None
+    problems = example.operation.response_errors(response.status_code, body)
+    if response.status_code != 400 or code != "InvalidApiVersionParameter":
+        problems.append(f"api-version {UNKNOWN_API_VERSION}: expected 400 InvalidApiVersionParameter, got "
+                        f"{response.status_code} {body!r:.300}")  # fmt: skip
+    return [f"at api-version {UNKNOWN_API_VERSION}: {p}" for p in problems]
 
 
 def replay_unseeded(example: Example, caller: ArmCaller) -> Outcome:
