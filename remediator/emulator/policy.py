@@ -231,6 +231,26 @@ def _fill_identity(
             }
 
 
+def stored_shape(props: dict[str, Any]) -> dict[str, Any]:
+    return {"properties": props}
+
+
+def _needs_identity(state: EmulatorState, assignment: dict[str, Any]) -> bool:
+    """Whether the assigned definition (or any initiative member) has a modify/DINE effect."""
+    props = assignment["properties"]
+    definition_id = str(props.get("policyDefinitionId") or "")
+    if "/policysetdefinitions/" not in definition_id.lower():
+        member = assignment_member(state, assignment, "")
+        return member is not None and effect_of(*member) in ("deployifnotexists", "modify")
+    initiative = state.store.get_live(definition_id) or {}
+    references = [
+        str(m.get("policyDefinitionReferenceId", ""))
+        for m in (initiative.get("properties") or {}).get("policyDefinitions") or []
+    ]
+    members = [assignment_member(state, assignment, ref) for ref in references]
+    return any(m is not None and effect_of(*m) in ("deployifnotexists", "modify") for m in members)
+
+
 @route(ROUTES, "PUT", "{scope*}" + AUTH + "/policyAssignments/{name}", api_versions=POLICY_VERSIONS)
 def put_policy_assignment(state: EmulatorState, request: Request) -> Response:
     scope = request.params["scope"]
@@ -248,8 +268,15 @@ def put_policy_assignment(state: EmulatorState, request: Request) -> Response:
     assignment_id = f"{scope}{AUTH}/policyAssignments/{request.params['name']}"
     existing = state.store.get(assignment_id) or {}
     identity = body.get("identity") or {"type": "None"}
-    _fill_identity(state, assignment_id, identity, existing)
     props["scope"] = scope
+    if str(identity.get("type") or "None").lower() == "none" and _needs_identity(state, stored_shape(props)):
+        raise ArmError(
+            400,
+            "InvalidCreatePolicyAssignmentRequest",
+            f"The policy assignment '{request.params['name']}' request is invalid. Policy assignments must "
+            "include a 'managed identity' when assigning 'DeployIfNotExists' or 'Modify' policy definitions.",
+        )
+    _fill_identity(state, assignment_id, identity, existing)
     props.setdefault("enforcementMode", "Default")
     props.setdefault("notScopes", [])
     props.setdefault("instanceId", str(uuid.uuid5(PRINCIPAL_NAMESPACE, "instance|" + assignment_id.lower())))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+from azure.core.exceptions import HttpResponseError
 from azure.mgmt.policyinsights import PolicyInsightsClient
 from azure.mgmt.resource.policy import PolicyClient
 
@@ -87,3 +89,19 @@ def test_encrypted_disk_in_another_subscription_needs_read_access(emulator_facto
     assert "Microsoft.Compute/diskEncryptionSets/read" in deployment.error.message and des in deployment.error.message
     listed = list(client.remediations.list_for_resource(encrypted["id"].lstrip("/"), query_options=None))
     assert [r.name for r in listed] == ["at-vm"]
+
+
+def test_remediating_assignments_need_an_identity_audit_ones_do_not(emulator_factory: Callable[..., Served]) -> None:
+    policy = _policy(emulator_factory(sc.landing_zone()))
+    scope = b.sub_id(b.S1).lstrip("/")
+    with pytest.raises(HttpResponseError) as refused:
+        policy.policy_assignments.create(scope, "no-identity", {"properties": {"policyDefinitionId": b.VM_ASSESSMENT}})
+    assert refused.value.status_code == 400 and "managed identity" in str(refused.value.message)
+    audit = policy.policy_assignments.create(scope, "audit", {"properties": {"policyDefinitionId": b.AUDIT_ASSESSMENT}})
+    assert audit.name == "audit"
+    disabled = policy.policy_assignments.create(
+        scope,
+        "prereq-disabled",
+        {"properties": {"policyDefinitionId": b.PREREQUISITES, "parameters": {"effect": {"value": "Disabled"}}}},
+    )
+    assert disabled.parameters["effect"].value == "Disabled"
