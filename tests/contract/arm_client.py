@@ -39,9 +39,18 @@ class ArmCaller:
         return self._token
 
     def call(
-        self, method: str, path: str, query: Mapping[str, str], body: Any = None, has_body: bool = False
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        body: Any = None,
+        has_body: bool = False,
+        *,
+        authenticated: bool = True,
     ) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        if authenticated:
+            headers["Authorization"] = f"Bearer {self.token()}"
         return self.session.request(
             method,
             self.endpoint.url + path,

@@ -51,6 +51,8 @@ def request_of(example: Example) -> ExampleRequest:
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name not in values:
+            raise AssertionError(f"{example.path.name} gives no value for the path parameter {name!r}")
         value = _text(values[name])
         return value if by_name.get(name, {}).get("x-ms-skip-url-encoding") else quote(value, safe="")
 
@@ -87,7 +89,7 @@ def replay(example: Example) -> Outcome:
     emulator = Emulator.load(estate)
     with emulator.serve(port=0) as endpoint:
         caller = ArmCaller(endpoint)
-        refusal = _unknown_api_version_refusal(example, caller, request)
+        refusal = _refusals(example, caller, request)
         for prelude in preludes:
             _run_prelude(caller, prelude, {"api-version": request.query["api-version"]})
         if SKIP_TOKEN in request.query:
@@ -113,18 +115,28 @@ def replay(example: Example) -> Outcome:
 UNKNOWN_API_VERSION = "1999-01-01"
 
 
-def _unknown_api_version_refusal(example: Example, caller: ArmCaller, request: ExampleRequest) -> list[str]:
-    """The same request at an api-version nobody publishes is refused as ARM does: 400
-    ``InvalidApiVersionParameter`` with the operation's error schema (sent first, so nothing changes)."""
-    query = {**request.query, "api-version": UNKNOWN_API_VERSION}
-    response = caller.call(request.method, request.path, query, request.body, request.has_body)
-    body = json_or_none(response)
-    code = ((body or {}).get("error") or {}).get("code") if isinstance(body, dict) else None
-    problems = example.operation.response_errors(response.status_code, body)
-    if response.status_code != 400 or code != "InvalidApiVersionParameter":
-        problems.append(f"api-version {UNKNOWN_API_VERSION}: expected 400 InvalidApiVersionParameter, got "
-                        f"{response.status_code} {body!r:.300}")  # fmt: skip
-    return [f"at api-version {UNKNOWN_API_VERSION}: {p}" for p in problems]
+def _refusals(example: Example, caller: ArmCaller, request: ExampleRequest) -> list[str]:
+    """The request without a bearer token, without an api-version and at one nobody publishes is
+    refused as ARM does, with the operation's error schema (sent first, so nothing changes)."""
+    unknown = {**request.query, "api-version": UNKNOWN_API_VERSION}
+    missing = {k: v for k, v in request.query.items() if k != "api-version"}
+    cases = (
+        ("without a bearer token", request.query, False, 401, ("AuthenticationFailed", "InvalidAuthenticationToken")),
+        ("without api-version", missing, True, 400, ("MissingApiVersionParameter",)),
+        (f"at api-version {UNKNOWN_API_VERSION}", unknown, True, 400, ("InvalidApiVersionParameter",)),
+    )
+    problems = []
+    for label, query, authenticated, status, codes in cases:
+        response = caller.call(
+            request.method, request.path, query, request.body, request.has_body, authenticated=authenticated
+        )
+        body = json_or_none(response)
+        code = ((body or {}).get("error") or {}).get("code") if isinstance(body, dict) else None
+        found = example.operation.response_errors(response.status_code, body)
+        if response.status_code != status or code not in codes:
+            found.append(f"expected {status} {' or '.join(codes)}, got {response.status_code} {body!r:.300}")
+        problems += [f"{label}: {problem}" for problem in found]
+    return problems
 
 
 def replay_unseeded(example: Example, caller: ArmCaller) -> Outcome:
