@@ -172,7 +172,7 @@ PLAYBOOK = register(
             "Microsoft.PolicyInsights/policyStates/triggerEvaluation/action",
         ),
         read_permissions=(
-            "Microsoft.PolicyInsights/policyStates/queryResults/read",
+            "Microsoft.PolicyInsights/policyStates/queryResults/action",
             "Microsoft.Authorization/policyAssignments/read",
             "Microsoft.Authorization/policyDefinitions/read",
             "Microsoft.Authorization/policySetDefinitions/read",
