@@ -19,6 +19,7 @@ from remediator.emulator import (
     policy,
     providers,
     resource_lists,
+    rp_operations,
     subscriptions,
 )
 from remediator.emulator.graph import routes as resource_graph
@@ -29,6 +30,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     subscriptions,
     providers,
     resource_lists,
+    rp_operations,
     management_groups,
     resource_graph,
     policy,

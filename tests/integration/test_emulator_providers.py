@@ -79,3 +79,20 @@ def test_unsupported_api_version_is_refused_with_arm_error(emulator_factory):
     assert caught.value.status_code == 400
     assert caught.value.error.code == "InvalidApiVersionParameter"
     assert "2025-04-01" in caught.value.error.message
+
+
+def test_resource_provider_operation_catalogues(emulator_factory):
+    from azure.mgmt.policyinsights import PolicyInsightsClient
+    from azure.mgmt.resourcegraph import ResourceGraphClient
+
+    served = emulator_factory(estate())
+    graph_ops = [o.name for o in ResourceGraphClient(served.credential(), **served.client_kwargs()).operations.list()]
+    policy = PolicyInsightsClient(served.credential(), ARC, **served.client_kwargs()).operations.list()
+    assert "Microsoft.ResourceGraph/resources/read" in graph_ops
+    assert policy.odata_count == len(policy.value)
+    assert "Microsoft.PolicyInsights/remediations/write" in [o.name for o in policy.value]
+
+    old = served.arm("GET", "/providers/Microsoft.PolicyInsights/operations", params={"api-version": "1999-01-01"})
+    unknown = served.arm("GET", "/providers/Microsoft.Nope/operations", params={"api-version": "2021-01-01"})
+    assert (old.status_code, old.json()["error"]["code"]) == (400, "InvalidApiVersionParameter")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "InvalidResourceType")
