@@ -80,11 +80,4 @@ def skip_reason(example: Example) -> str | None:
 
 # Example file name -> the emulator bug that makes its seeded replay fail (xfail strict: fixing the
 # bug turns the test red until the entry is removed). Keep this to real, reported emulator bugs.
-KNOWN_EMULATOR_BUGS: dict[str, str] = {
-    "PolicyStates_ListOperations.json": (
-        "emulator bug: GET /providers/Microsoft.PolicyInsights/operations has no route, so the generic "
-        "resource store answers it (200, an empty 'value') at any api-version, even 1999-01-01; ARM refuses "
-        "an unpublished api-version with 400 InvalidApiVersionParameter, and the operation lists the "
-        "provider's operations (see the example)"
-    ),
-}
+KNOWN_EMULATOR_BUGS: dict[str, str] = {}
