@@ -6,8 +6,9 @@ Shapes follow the 2022-04-01 spec and its examples (``authorization-RoleAssignme
   PUT/GET/DELETE by scope and name, GET/DELETE by id, lists per subscription, resource group,
   resource and scope. Lists return assignments at, above and below the scope; ``$filter``
   understands ``atScope()`` (at or above only), ``principalId eq '...'`` and ``assignedTo('...')``;
-* ARM's refusals: 409 ``RoleAssignmentExists`` for the same (scope, principal, role) under another
-  name, 400 ``PrincipalNotFound`` for a principal no identity in the tenant has, 400
+* ARM's refusals: 400 ``InvalidRoleAssignmentId`` for a name that is not a GUID, 409
+  ``RoleAssignmentExists`` for the same (scope, principal, role) under another name, 400
+  ``PrincipalNotFound`` for a principal no identity in the tenant has, 400
   ``RoleDefinitionDoesNotExist`` for an unknown role, 409 ``RoleAssignmentUpdateNotPermitted``
   when a PUT would change an existing assignment's principal or role;
 * role definitions: GET by scope and id (built-ins answer at every scope), lists with
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -149,6 +151,14 @@ def _check_assignment_scope(state: EmulatorState, scope: str) -> None:
 
 
 def _create(state: EmulatorState, request: Request, scope: str, name: str) -> Response:
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        raise ArmError(
+            400,
+            "InvalidRoleAssignmentId",
+            f"The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID.",
+        ) from None
     _check_assignment_scope(state, scope)
     props = request.json_object().get("properties")
     if not isinstance(props, dict) or not props.get("roleDefinitionId") or not props.get("principalId"):

@@ -55,6 +55,9 @@ def test_role_assignment_refusals_and_filters(emulator_factory: Callable[..., Se
             scope, "0c6c2b7a-0000-4000-8000-000000000003", _params("0000dead-0000-4000-8000-000000000000")
         )
     assert unknown.value.status_code == 400 and unknown.value.error.code == "PrincipalNotFound"
+    with pytest.raises(HttpResponseError) as not_a_guid:
+        auth.role_assignments.create(scope, "contributor-for-policy", _params(sc.P_OLD))
+    assert not_a_guid.value.error.code == "InvalidRoleAssignmentId"
     # A principal that only a user-assigned identity resource has is known.
     auth.role_assignments.create(scope, "0c6c2b7a-0000-4000-8000-000000000004", _params(sc.P_UAI))
     # Lists: principal filter sees above and below; atScope() only at or above.
