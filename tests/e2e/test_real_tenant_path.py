@@ -62,6 +62,7 @@ def test_default_credential_and_custom_endpoint_from_the_environment(served_env:
     assert secret not in dry.stderr and secret not in dry.stdout
     assert re.search(r"Bearer\s+[A-Za-z0-9._~+/=-]{16,}", dry.stderr) is None
     assert re.search(r'"access_token":\s*"[^*"]', dry.stderr) is None
+    assert "eyJ" not in dry.stderr  # every token the emulator issues is a JWT
     assert "'Authorization': 'REDACTED'" in dry.stderr
     fixed = _bot([*args, "--subscription", ARC_NOT_REGISTERED], served_env)
     assert fixed.returncode == 0, fixed.stderr[-2000:]
