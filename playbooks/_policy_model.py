@@ -192,10 +192,6 @@ class Assignment:
     def is_initiative(self) -> bool:
         return "/policysetdefinitions/" in self.definition_id.lower()
 
-    @property
-    def enforced(self) -> bool:
-        return str(self.resource.properties.get("enforcementMode") or "Default").lower() != "donotenforce"
-
     def members(self, estate: Estate) -> Iterator[Member]:
         definition = lookup_definition(estate, self.definition_id)
         if not self.is_initiative:
