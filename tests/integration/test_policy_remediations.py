@@ -316,3 +316,19 @@ def test_parallel_deployments_pace_the_task_and_the_failure_threshold_stops_it(
     assert _until_done(client, "strict")[-1] == "Failed"
     statuses = sorted(d.status for d in client.remediations.list_deployments_at_subscription("strict"))
     assert statuses == ["Canceled", "Failed"]
+
+
+def test_locations_filter_limits_the_task_to_those_regions(emulator_factory: Callable[..., Served]) -> None:
+    data = sc.landing_zone()
+    north = b.vm(b.S1, "vms", "vm-north", attach=True, os_profile=False, location="northeurope")
+    data["resources"].append(north)
+    data["policyStates"].append(b.state(north, sc.A_OLD, b.VM_ASSESSMENT))
+    client = _client(emulator_factory(data))
+    _create(client, "north", {"policyAssignmentId": sc.A_OLD["id"], "filters": {"locations": ["northeurope"]}})
+    assert _until_done(client, "north")[-1] == "Succeeded"
+    covered = [d.remediated_resource_id for d in client.remediations.list_deployments_at_subscription("north")]
+    assert covered == [north["id"]]
+    listed = client.remediations.list_for_subscription(
+        query_options=QueryOptions(filter=f"PolicyAssignmentId eq '{sc.A_OLD['id']}'")
+    )
+    assert [r.name for r in listed] == ["north"]
