@@ -174,3 +174,29 @@ def test_create_role_assignment_for_an_unknown_principal_fails_after_bounded_ret
     with pytest.raises(ArmOperationError) as failed:
         azure.execute(_grant(b.sub_id(b.S1), "0000dead-0000-4000-8000-000000000000"))
     assert failed.value.code == "PrincipalNotFound"
+
+
+def test_create_role_assignment_at_a_management_group(backend: Any) -> None:
+    emulator, azure = backend(sc.landing_zone())
+    name = role_assignment_name(b.MG_ID, sc.P_OLD, b.CONTRIBUTOR)
+    grant = Change(
+        finding_id="f-test",
+        playbook="policy-identity-roles",
+        resource_id=f"{b.MG_ID}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        action="create-role-assignment",
+        before={"principalId": None, "roleDefinitionId": None},
+        after={
+            "principalId": sc.P_OLD,
+            "roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{b.CONTRIBUTOR}",
+        },
+        params={
+            "scope": b.MG_ID,
+            "name": name,
+            "principal_id": sc.P_OLD,
+            "role_definition_id": f"/providers/Microsoft.Authorization/roleDefinitions/{b.CONTRIBUTOR}",
+        },
+    )
+    assert azure.read_state(grant) == dict(grant.before)
+    azure.execute(grant)
+    assert azure.read_state(grant) == dict(grant.after)
+    assert emulator.get(grant.resource_id)["properties"]["scope"] == b.MG_ID
