@@ -104,3 +104,14 @@ def test_endpoint_env_points_a_separate_process_at_the_emulator(emulator_factory
         connection_verify=env["REMEDIATOR_CA_BUNDLE"],
     )
     assert credential.get_token(f"{env['REMEDIATOR_ARM_ENDPOINT']}/.default").token
+
+
+def test_subscription_get_and_locations(emulator_factory):
+    served = emulator_factory(copy.deepcopy(ESTATE))
+    client = SubscriptionClient(served.credential(), **served.client_kwargs())
+    subscription = client.subscriptions.get(SUB)
+    locations = {loc.name: loc.display_name for loc in client.subscriptions.list_locations(SUB)}
+    tenants = [t.tenant_id for t in client.tenants.list()]
+    assert (subscription.display_name, subscription.state, subscription.tenant_id) == ("one", "Enabled", TENANT)
+    assert locations["westeurope"] == "West Europe"
+    assert tenants == [TENANT]
