@@ -9,6 +9,7 @@ error). Each poll of either advances the operation one step.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from remediator.emulator.routing import (
     OPERATION_RESULT_PATH,
@@ -60,7 +61,7 @@ def operation_result(state: EmulatorState, request: Request) -> Response:
             202,
             None,
             {
-                "Location": request.base_url + request.path + "?" + _query(request),
+                "Location": request.base_url + request.path + "?" + urlencode(dict(request.query)),
                 "Retry-After": str(state.knobs.retry_after_seconds),
             },
         )
@@ -69,7 +70,3 @@ def operation_result(state: EmulatorState, request: Request) -> Response:
     if outcome.result is None:
         return Response(204)
     return Response(200, outcome.result)
-
-
-def _query(request: Request) -> str:
-    return "&".join(f"{k}={v}" for k, v in request.query.items())
