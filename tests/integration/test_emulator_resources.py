@@ -177,3 +177,19 @@ def test_resources_list_with_filters(served):
     with pytest.raises(HttpResponseError) as caught:
         list(client.resources.list(filter="substringof('vm', name)"))
     assert caught.value.error.code == "InvalidFilterInQueryString"
+
+
+def test_location_and_async_operation_urls_report_progress_then_the_result(served):
+    accepted = served.arm("DELETE", VM, params={"api-version": COMPUTE})
+    location, status_url = accepted.headers["Location"], accepted.headers["Azure-AsyncOperation"]
+    path = location.removeprefix(served.endpoint.url)
+
+    first = served.arm("GET", path)  # poll 1 of lro_polls=2
+    status = served.arm("GET", status_url.removeprefix(served.endpoint.url))  # poll 2: done
+    final = served.arm("GET", path)
+
+    assert accepted.status_code == 202
+    assert served.emulator.get(VM) is None
+    assert (first.status_code, first.headers["Location"].split("?")[0]) == (202, location.split("?")[0])
+    assert status.json()["status"] == "Succeeded"
+    assert final.status_code == 204
