@@ -2,78 +2,81 @@
 
 Only features the bot never uses are skipped (DESIGN.md 3.4 lists what the playbooks do: they
 read policy states with ``queryResults`` and ``$filter``, and Resource Graph with the KQL subset
-the emulator implements). Each rule says why; ``pytest -ra`` prints the reason per example.
+the emulator implements). Each rule says why; ``pytest -ra`` prints the reason per example. The
+same rules are applied to the bot's recorded traffic (test_traffic.py), so "the bot never uses
+it" is checked, not just claimed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from tests.contract.swagger import Example
 
 
 @dataclass(frozen=True)
 class Rule:
-    applies: Callable[[Example], bool]
+    """A feature: operations (operationId prefixes), a query parameter, KQL operators or facets."""
+
     reason: str
+    operations: tuple[str, ...] = ()
+    query_parameter: str = ""
+    kql_operators: tuple[str, ...] = ()
+    facets: bool = False
 
-
-def _operation(*prefixes: str) -> Callable[[Example], bool]:
-    return lambda example: example.operation.operation_id.startswith(prefixes)
-
-
-def _query_parameter(name: str) -> Callable[[Example], bool]:
-    return lambda example: name in example.parameters
-
-
-def _kql(*operators: str) -> Callable[[Example], bool]:
-    pattern = re.compile(r"\|\s*(" + "|".join(operators) + r")\b", re.IGNORECASE)
-
-    def applies(example: Example) -> bool:
-        query = example.parameters.get("query")
-        return isinstance(query, dict) and bool(pattern.search(str(query.get("query", ""))))
-
-    return applies
+    def applies(self, operation_id: str, query: Mapping[str, Any], body: Any) -> bool:
+        if self.operations and operation_id.startswith(self.operations):
+            return True
+        if self.query_parameter and self.query_parameter.lower() in {str(k).lower() for k in query}:
+            return True
+        if not isinstance(body, Mapping):
+            return False
+        if self.kql_operators:
+            pattern = r"\|\s*(" + "|".join(self.kql_operators) + r")\b"
+            if re.search(pattern, str(body.get("query", "")), re.IGNORECASE):
+                return True
+        return self.facets and bool(body.get("facets"))
 
 
 SKIPS: tuple[Rule, ...] = (
     Rule(
-        _operation("PolicyStates_Summarize"),
         "policy-state summarize: the bot reads individual states with queryResults, never summaries",
+        operations=("PolicyStates_Summarize",),
     ),
     Rule(
-        _query_parameter("$apply"),
         "OData $apply aggregation (groupby/aggregate) of policy states: the bot never aggregates, it filters",
+        query_parameter="$apply",
     ),
     Rule(
-        _operation("PolicyEvents_"),
         "policy events: the bot reads the latest policy states, never the event history",
+        operations=("PolicyEvents_",),
     ),
     Rule(
-        _kql("summarize", "top"),
         "KQL summarize/top: the bot's Resource Graph queries only filter and project rows",
+        kql_operators=("summarize", "top"),
     ),
+    Rule("Resource Graph facets: the bot never requests facets", facets=True),
     Rule(
-        lambda example: (
-            bool((example.parameters.get("query") or {}).get("facets"))
-            if isinstance(example.parameters.get("query"), dict)
-            else False
-        ),
-        "Resource Graph facets: the bot never requests facets",
-    ),
-    Rule(
-        _operation("PublicMaintenanceConfigurations_Get"),
         "public maintenance configurations are Microsoft's platform catalogue, not tenant resources an "
         "estate can seed; the bot schedules only customer-managed (InGuestPatch) configurations",
+        operations=("PublicMaintenanceConfigurations_Get",),
     ),
 )
 
 
 def skip_reason(example: Example) -> str | None:
+    body_names = [str(p["name"]) for p in example.operation.parameter("body")]
+    body = example.parameters.get(body_names[0]) if body_names else None
+    return used_feature(example.operation.operation_id, example.parameters, body)
+
+
+def used_feature(operation_id: str, query: Mapping[str, Any], body: Any) -> str | None:
+    """The reason of the first skip rule a request falls under, or None."""
     for rule in SKIPS:
-        if rule.applies(example):
+        if rule.applies(operation_id, query, body):
             return rule.reason
     return None
 

@@ -113,9 +113,16 @@ def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
             _entry("GET", VM, "2019-03-01"),
             _entry("DELETE", f"/subscriptions/{SUB}/providers/Microsoft.PolicyInsights/policyStates", "2019-10-01"),
             _entry("POST", f"/{SUB}/oauth2/v2.0/token", None),
+            _entry(
+                "POST", "/providers/Microsoft.ResourceGraph/resources", "2021-03-01", {"query": "Resources | top 3"}
+            ),
         ],
     )
-    assert report.checked == {"Remediations_CreateOrUpdateAtSubscription": 2, "Remediations_GetAtSubscription": 1}
+    assert report.checked == {
+        "Remediations_CreateOrUpdateAtSubscription": 2,
+        "Remediations_GetAtSubscription": 1,
+        "Resources": 1,
+    }
     assert report.unchecked == {"microsoft.compute/virtualmachines": 2}
     assert report.not_arm == {"token authority": 1}
     assert [f.split(": ", 1)[1] for f in report.failures] == [
@@ -125,6 +132,8 @@ def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
         "api-version not among 2024-07-01 (specification/compute/resource-manager/Microsoft.Compute/ComputeRP/"
         "stable/2024-07-01/virtualMachine.json)",
         "no operation in the swaggers for microsoft.policyinsights/policystates matches this method and path",
+        "the example replay skips this as unused: KQL summarize/top: the bot's Resource Graph queries only filter "
+        "and project rows",
     ]
 
 

@@ -1,6 +1,7 @@
 """Judge recorded requests (``Emulator.request_log``) against the spec folder's swaggers.
 
-A request to a service the folder has a swagger for must match one of its operations: the method
+A request to a service the folder has a swagger for must match one of its operations, and use
+none of the features the example replay skips as unused (skips.py): the method
 is defined for the path, the api-version is one of the folder's versions of that operation, every
 query parameter is one the operation declares (and the required ones are there), and the body
 fits the operation's body parameter. A request to a service with no swagger in the folder is
@@ -21,6 +22,7 @@ import pytest
 
 from remediator.emulator.state import LogEntry
 from tests.contract.documented_versions import DOCUMENTED, NEWER_THAN_FOLDER
+from tests.contract.skips import used_feature
 from tests.contract.swagger import Operation, SpecFolder, service_of
 
 _AUTHORITY = re.compile(r"/(oauth2/|v2\.0/\.well-known/|\.well-known/)", re.IGNORECASE)
@@ -104,6 +106,10 @@ def _judge_arm(specs: SpecFolder, entry: LogEntry, report: TrafficReport) -> Non
                 f"{where}: api-version not among {', '.join(documented.versions)} ({documented.source})"
             )
         return
+    skipped_as_unused = used_feature(operation.operation_id, entry.query, entry.body)
+    if skipped_as_unused:
+        report.failures.append(f"{where} ({operation.operation_id}): the example replay skips this as unused: "
+                               f"{skipped_as_unused}")  # fmt: skip
     allowed = _folder_versions(specs, operation)
     if entry.api_version not in allowed:
         newer = NEWER_THAN_FOLDER.get(service_of(entry.path))
