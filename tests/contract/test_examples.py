@@ -1,9 +1,11 @@
 """Replay every `x-ms-examples` file of the spec folder against a freshly seeded emulator.
 
 One test per example file (its id is the file's path under the folder): the emulator is seeded
-with what the example shows (seeding.py), the example's request goes out over HTTPS with a
+with what the example shows (seeding.py, family_seeders.py), the example's request goes out over HTTPS with a
 bearer token from the emulator's token endpoint, and the answer must carry a status the example
-lists and a body that fits the swagger's schema for that status (schema_rules.py).
+lists and a body that fits the swagger's schema for that status (schema_rules.py), with the id,
+name and type the example shows. First, the same request without a token, without api-version
+and at an unpublished api-version must be refused as ARM does (401/400, the error schema).
 
 The same request sent to a tenant that holds nothing must still be answered as the swagger says
 (usually a 4xx whose body is the operation's error schema): ARM error bodies are held to it too.
