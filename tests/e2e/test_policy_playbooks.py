@@ -294,3 +294,40 @@ def test_cli_dry_run_then_fix_the_landing_zone(tmp_path: Path) -> None:
     doc = json.loads(fixed.stdout)
     assert {o["status"] for o in doc["outcomes"]} == {"applied"}
     assert doc["plan_after_apply"]["changes"] == []
+
+
+def test_failed_deployments_recorded_in_the_estate_are_read_after_the_fact() -> None:
+    """An export that carries a failed task's listDeployments (properties.deployments) names the scope."""
+    des = f"{b.rg_id(b.S2, 'keys')}/providers/Microsoft.Compute/diskEncryptionSets/des1"
+    data = sc.landing_zone()
+    data["resources"] += [
+        b.resource_group(b.S2, "keys"),
+        {"id": des, "name": "des1", "type": "Microsoft.Compute/diskEncryptionSets", "location": "westeurope"},
+        b.role_assignment(b.sub_id(b.S1), sc.P_OLD, b.CONTRIBUTOR, "0b6f2d1e-0000-4000-8000-0000000000c1"),
+        b.role_assignment(sc.IMAGE_DEFINITION_ID, sc.P_OLD, b.CONTRIBUTOR, "0b6f2d1e-0000-4000-8000-0000000000c2"),
+        {
+            "id": f"{b.sub_id(b.S1)}/providers/Microsoft.PolicyInsights/remediations/last-week",
+            "name": "last-week",
+            "type": "Microsoft.PolicyInsights/remediations",
+            "properties": {
+                "policyAssignmentId": sc.A_OLD["id"],
+                "provisioningState": "Failed",
+                "deployments": [
+                    {
+                        "remediatedResourceId": sc.VM_RESTORED["id"],
+                        "status": "Failed",
+                        "error": {
+                            "code": "AuthorizationFailed",
+                            "message": f"The client '{sc.P_OLD}' with object id '{sc.P_OLD}' does not have "
+                            "authorization to perform action 'Microsoft.Compute/diskEncryptionSets/read' over "
+                            f"scope '{des}' or the scope is invalid.",
+                        },
+                    }
+                ],
+            },
+        },
+    ]
+    result = run_through_emulator(data, playbooks=["policy-identity-roles"])
+    assert _grants(result.first.changes) == {(des.lower(), sc.P_OLD, b.CONTRIBUTOR)}
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
