@@ -331,3 +331,23 @@ def test_failed_deployments_recorded_in_the_estate_are_read_after_the_fact() -> 
     assert _grants(result.first.changes) == {(des.lower(), sc.P_OLD, b.CONTRIBUTOR)}
     assert statuses(result.applied) == {"applied"}
     assert result.again.changes == ()
+
+
+def test_arc_machines_get_the_connected_machine_role_then_their_assessment_mode() -> None:
+    arc_principal = "dddddddd-0000-4000-8000-000000000001"
+    arc_assignment = b.policy_assignment(b.sub_id(b.S1), "arc-assess", b.ARC_ASSESSMENT, principal=arc_principal)
+    data = b.estate(
+        [b.resource_group(b.S1, "arc"), sc.ARC, arc_assignment],
+        [b.state(sc.ARC, arc_assignment, b.ARC_ASSESSMENT)],
+        subs=(b.S1,),
+    )
+    result = run_through_emulator(data, playbooks=BOTH)
+    connected_machine_admin = "cd570a14-e51a-42ad-bac8-bafd67325302"
+    assert _grants(result.first.changes) == {(b.sub_id(b.S1).lower(), arc_principal, connected_machine_admin)}
+    assert _tasks(result.first.changes) == {(arc_assignment["id"], ""): [sc.ARC["id"]]}
+    assert statuses(result.applied) == {"applied"}
+    arc = result.emulator.get(sc.ARC["id"])
+    assert arc["properties"]["osProfile"]["windowsConfiguration"]["patchSettings"]["assessmentMode"] == (
+        "AutomaticByPlatform"
+    )
+    assert result.again.changes == () and result.again.findings == ()
