@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import Settings, build_settings
+from .config import Settings, build_settings, validate_options
 from .engine import Engine, Guardrails, PlanResult, PlaybookRun
 from .errors import RemediatorError, UsageError
 from .model import Plan
@@ -79,8 +79,8 @@ def _settings(**kw: Any) -> Settings:
 
 def _runs(settings: Settings) -> list[PlaybookRun]:
     registry = load_playbooks()
-    for pid in settings.playbooks:
-        registry.get(pid)  # an unknown id in the config file is an error too
+    for pid, pb_settings in settings.playbooks.items():
+        validate_options(registry.get(pid), pb_settings.options)  # an unknown id is an error too
     return [
         PlaybookRun(
             playbook=pb,

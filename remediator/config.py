@@ -24,6 +24,7 @@ import yaml
 from .errors import ConfigError, UsageError
 from .jsonpath import describe
 from .model import Scope
+from .playbook import Playbook
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MANAGEMENT_GROUP = re.compile(r"^[A-Za-z0-9_().-]{1,90}$")
@@ -148,3 +149,14 @@ def build_settings(
         ca_bundle=bundle,
         now=parse_now(now) if now else None,
     )
+
+
+def validate_options(playbook: Playbook, options: Mapping[str, Any]) -> None:
+    """A playbook's options from the settings file, against the schema the playbook declares."""
+    if not playbook.options_schema:
+        return
+    validator = jsonschema.Draft202012Validator(dict(playbook.options_schema))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(dict(options)))
+    if error is not None:
+        where = describe(error).replace("$", f"playbooks.{playbook.id}.options", 1)
+        raise ConfigError(f"config: {where}")

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -77,7 +78,12 @@ class Engine:
         errors: list[str] = []
         notes: list[str] = []
         for run in self.runs:
-            ctx = Context(estate=estate, options=run.options, fix_enabled=run.fixing)
+            ctx = Context(
+                estate=estate,
+                options=run.options,
+                fix_enabled=run.fixing,
+                excluded=partial(self._excluded, estate),
+            )
             try:
                 found = [f for f in run.playbook.detect(ctx) if not self._excluded(estate, f.resource_id)]
             except Exception as exc:  # one broken playbook must not stop the others

@@ -47,6 +47,9 @@ class Context:
     estate: Estate
     options: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     fix_enabled: bool = True
+    # The run's guardrails (exclusion patterns and tags): a change that acts on several resources
+    # at once (a remediation task's resourceIds) must leave out the ones this says are excluded.
+    excluded: Callable[[str], bool] = field(default=lambda resource_id: False)
 
     def option(self, name: str, default: Any) -> Any:
         return self.options.get(name, default)

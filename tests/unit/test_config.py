@@ -60,3 +60,16 @@ def test_bad_values_on_flags() -> None:
         build_settings(now="tomorrow", environ={})
     with pytest.raises(ConfigError, match="no such file"):
         build_settings(config_path="/nonexistent.yaml", environ={})
+
+
+def test_playbook_options_are_checked_against_the_playbook_schema(tmp_path: Path) -> None:
+    from tests.cli_runner import run_cli
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("playbooks:\n  powered-off-machines: {options: {start_within_hours: -3}}\n")
+    result = run_cli(["run", "--dry-run", "--estate", "demo", "--config", str(cfg)])
+    assert result.code == 1
+    assert result.stderr.startswith("error: config: playbooks.powered-off-machines.options.start_within_hours: -3")
+    cfg.write_text("playbooks:\n  no-such-playbook: {fix: true}\n")
+    result = run_cli(["run", "--dry-run", "--estate", "demo", "--config", str(cfg)])
+    assert result.code == 1 and "unknown playbook 'no-such-playbook'" in result.stderr

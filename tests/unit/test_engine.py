@@ -179,3 +179,16 @@ def test_trimming_keeps_whole_findings_with_their_dependencies() -> None:
     assert {c.id for c in _trim([*big, create, delete], 2)} == {create.id, delete.id}
     assert {c.id for c in _trim([*big, create, delete], 4)} == {c.id for c in big}
     assert len(_trim([*big, create, delete], 5)) == 5
+
+
+def test_playbooks_see_the_runs_exclusions() -> None:
+    seen: list[bool] = []
+
+    def detect(ctx: Context) -> Iterable[Finding]:
+        seen.extend(ctx.excluded(vm.id) for vm in ctx.estate.of_type("microsoft.compute/virtualmachines"))
+        return ()
+
+    backend, _ = _setup(_vm("a", "Manual"), _vm("b", "Manual", {"aum-remediator": "ignore"}), _vm("c", "Manual"))
+    probe = Playbook(id="probe", title="t", doc="d", severity="low", detect=detect)
+    Engine(backend, [PlaybookRun(probe)], Guardrails(exclude=("*/virtualmachines/c",))).plan(Scope())
+    assert seen == [False, True, True]
