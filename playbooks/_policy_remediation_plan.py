@@ -204,6 +204,9 @@ def remediable_targets(ctx: Context) -> list[Target]:
         machine = estate.get(state.resource_id)
         if machine is None or machine.type_key not in (VIRTUAL_MACHINE, ARC_MACHINE):
             continue
+        # An excluded machine must not ride along in another machine's task (resourceIds).
+        if ctx.excluded(machine.id):
+            continue
         shared_key = (
             state.policy_assignment_id.lower(),
             state.policy_definition_id.lower(),

@@ -351,3 +351,18 @@ def test_arc_machines_get_the_connected_machine_role_then_their_assessment_mode(
         "AutomaticByPlatform"
     )
     assert result.again.changes == () and result.again.findings == ()
+
+
+def test_an_excluded_machine_never_rides_along_in_another_machines_task() -> None:
+    from remediator.engine import Guardrails
+
+    gallery = sc.VM_GALLERY["id"]
+    with harness(sc.landing_zone(), playbooks=BOTH, guardrails=Guardrails(exclude=(gallery.lower(),))) as h:
+        plan = h.plan().plan
+        tasks = [c for c in plan.changes if c.action == "create-remediation"]
+        assert tasks and all(gallery.lower() not in {r.lower() for r in c.params["resource_ids"]} for c in tasks)
+        h.apply(plan)
+        vm = h.emulator.get(gallery)
+        patch = vm["properties"].get("osProfile", {}).get("windowsConfiguration", {}).get("patchSettings", {})
+        assert patch.get("assessmentMode") != "AutomaticByPlatform"
+        assert h.plan().plan.changes == ()
