@@ -114,16 +114,11 @@ def _plan(settings: Settings, estate: str | None, dry_run: bool) -> tuple[PlanRe
 
     with open_target(settings, estate) as target:
         engine = _engine(settings, target.backend)
-        result = engine.plan(settings.scope, target.now, dry_run=dry_run)
-        plan = result.plan
-        if not dry_run and plan.changes:
-            plan = engine.apply(plan)
-            again = engine.plan(settings.scope, target.now, dry_run=True)
-            plan = replace(plan, replan=again.plan)
-            result = PlanResult(plan, again.estate, result.errors + again.errors, result.notes + again.notes)
-        elif not dry_run:
-            plan = replace(plan, dry_run=False, replan=plan)
-    return result, plan
+        if dry_run:
+            result = engine.plan(settings.scope, target.now, dry_run=True)
+        else:
+            result = engine.run(settings.scope, target.now, rounds=settings.rounds)
+    return result, result.plan
 
 
 @cli.command()

@@ -49,6 +49,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     exclude_tags: Mapping[str, str] = field(default_factory=lambda: {"aum-remediator": "ignore"})
     concurrency: int = 8
+    # Plan/apply rounds of one `run`: later rounds apply what earlier fixes revealed.
+    rounds: int = 3
     timeout_seconds: float = 900.0
     # None: 5 s against Azure; the emulator advances per poll, so --estate runs poll fast.
     poll_seconds: float | None = None
@@ -143,6 +145,7 @@ def build_settings(
         exclude=tuple(guard.get("exclude", ())),
         exclude_tags=dict(guard.get("exclude_tags", {"aum-remediator": "ignore"})),
         concurrency=int(apply_doc.get("concurrency", 8)),
+        rounds=int(apply_doc.get("rounds", 3)),
         timeout_seconds=float(apply_doc.get("timeout_seconds", 900.0)),
         poll_seconds=float(apply_doc["poll_seconds"]) if "poll_seconds" in apply_doc else None,
         arm_endpoint=endpoint.rstrip("/") if endpoint else None,

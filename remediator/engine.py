@@ -134,6 +134,49 @@ class Engine:
         tags = {str(k).lower(): str(v).lower() for k, v in resource.tags.items()}
         return any(tags.get(k.lower()) == v.lower() for k, v in self.guardrails.exclude_tags.items())
 
+    # -- run: plan, apply, plan again ---------------------------------------------------------
+    def run(self, scope: Scope, now: datetime | None = None, rounds: int = 3) -> PlanResult:
+        """Plan and apply until the plan after an apply is empty, for at most ``rounds`` rounds.
+
+        One fix can reveal the next (a remediation gives a restored VM the osProfile that
+        schedule-prerequisites then needs to set): a scheduled run should converge, not report
+        its own work as pending. A change already tried in this run (failed, stale) is never tried
+        again, so the loop ends when a round brings nothing new; all rounds stay within
+        max_changes together. The returned plan holds every round's changes and outcomes, and
+        ``replan`` is the plan made after the last apply.
+        """
+        current = self.plan(scope, now, dry_run=False)
+        findings = {f.id: f for f in current.plan.findings}
+        changes: list[Change] = []
+        outcomes: list[Outcome] = []
+        errors, notes = list(current.errors), list(current.notes)
+        tried: set[str] = set()
+        for round_no in range(1, max(1, rounds) + 1):
+            budget = self.guardrails.max_changes - len(changes)
+            pending = [c for c in current.plan.changes if c.id not in tried][: max(0, budget)]
+            if not pending:
+                break
+            if round_no > 1:
+                notes.append(f"round {round_no}: {len(pending)} changes the previous round's fixes revealed")
+            applied = self.apply(replace(current.plan, changes=tuple(pending)))
+            tried.update(c.id for c in pending)
+            changes += pending
+            outcomes += applied.outcomes
+            current = self.plan(scope, now, dry_run=True)
+            errors += [e for e in current.errors if e not in errors]
+            for finding in current.plan.findings:
+                findings.setdefault(finding.id, finding)
+        plan = Plan(
+            generated_at=current.plan.generated_at,
+            dry_run=False,
+            scope=scope.to_json(),
+            findings=tuple(findings.values()),
+            changes=tuple(changes),
+            outcomes=tuple(outcomes),
+            replan=current.plan,
+        )
+        return PlanResult(plan=plan, estate=current.estate, errors=tuple(errors), notes=tuple(notes))
+
     # -- apply ------------------------------------------------------------------------------
     def apply(self, plan: Plan) -> Plan:
         """Execute the plan's changes in order; changes of one ``order`` run concurrently."""

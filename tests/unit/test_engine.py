@@ -28,7 +28,12 @@ class MemoryBackend:
         self.executed: list[str] = []
 
     def read_estate(self, scope: Scope, needs: Needs, now: datetime | None) -> Estate:
-        return Estate(now=now or NOW, resources=self.resources)
+        # What the tenant holds now: the resources with the fields the changes wrote.
+        current = tuple(
+            Resource.from_arm({**r.raw, "properties": {**r.properties, **self.state.get(r.key, {})}})
+            for r in self.resources
+        )
+        return Estate(now=now or NOW, resources=current)
 
     def read_state(self, change: Change) -> Mapping[str, Any]:
         held = self.state.get(change.resource_id.lower(), {})
@@ -192,3 +197,57 @@ def test_playbooks_see_the_runs_exclusions() -> None:
     probe = Playbook(id="probe", title="t", doc="d", severity="low", detect=detect)
     Engine(backend, [PlaybookRun(probe)], Guardrails(exclude=("*/virtualmachines/c",))).plan(Scope())
     assert seen == [False, True, True]
+
+
+def test_run_converges_when_one_fix_reveals_the_next_and_stops_when_nothing_is_new() -> None:
+    def detect_step(ctx: Context) -> Iterable[Finding]:
+        for vm in ctx.estate.of_type("microsoft.compute/virtualmachines"):
+            if vm.properties["patchMode"] == "AutomaticByOS":
+                yield Finding("step-two", vm.id, "high", "second step", "d", "doc#y", fixable=True)
+
+    def plan_step(ctx: Context, finding: Finding) -> Iterable[Change]:
+        yield Change(
+            finding.id,
+            "step-two",
+            finding.resource_id,
+            "patch",
+            {"patchMode": "AutomaticByOS"},
+            {"patchMode": "AutomaticByPlatform"},
+        )
+
+    def plan_first(ctx: Context, finding: Finding) -> Iterable[Change]:
+        yield Change(
+            finding.id,
+            "set-mode",
+            finding.resource_id,
+            "patch",
+            {"patchMode": "Manual"},
+            {"patchMode": "AutomaticByOS"},
+        )
+
+    def detect_first(ctx: Context) -> Iterable[Finding]:
+        for vm in ctx.estate.of_type("microsoft.compute/virtualmachines"):
+            if vm.properties["patchMode"] == "Manual":
+                yield Finding("set-mode", vm.id, "high", "first step", "d", "doc#x", fixable=True)
+
+    first = Playbook(id="set-mode", title="t", doc="d", severity="high", detect=detect_first, plan=plan_first)
+    second = Playbook(id="step-two", title="t", doc="d", severity="high", detect=detect_step, plan=plan_step)
+    backend, _ = _setup(_vm("a", "Manual"))
+    engine = Engine(backend, [PlaybookRun(first), PlaybookRun(second)])
+    one_round = engine.run(Scope(), rounds=1).plan
+    assert [c.playbook for c in one_round.changes] == ["set-mode"]
+    assert one_round.replan is not None and [c.playbook for c in one_round.replan.changes] == ["step-two"]
+
+    backend, _ = _setup(_vm("b", "Manual"))
+    result = Engine(backend, [PlaybookRun(first), PlaybookRun(second)]).run(Scope(), rounds=3)
+    assert [c.playbook for c in result.plan.changes] == ["set-mode", "step-two"]
+    assert {o.status for o in result.plan.outcomes} == {"applied"}
+    assert result.plan.replan is not None and result.plan.replan.changes == ()
+    assert any("round 2" in n for n in result.notes)
+
+    # A change that keeps failing is tried once per run, not once per round.
+    backend, _ = _setup(_vm("c", "Manual"))
+    backend.fail[_vm("c", "Manual").key] = ArmOperationError("Conflict", "busy")
+    failing = Engine(backend, [PlaybookRun(first)]).run(Scope(), rounds=3)
+    assert len(backend.executed) == 1
+    assert [o.status for o in failing.plan.outcomes] == ["failed"]
