@@ -196,11 +196,18 @@ def _subscription(gen: _Generator, sub: str, kind: str, index: int, count: int) 
     )
     gen.add(*shape.gallery_image(f"{sub_scope}/resourceGroups/rg-images", location))
     vm_principal, arc_principal, prereq_principal = gen.guid(), gen.guid(), gen.guid()
+    linux_vm_principal, linux_arc_principal = gen.guid(), gen.guid()
     vm_policy = shape.policy_assignment(
         sub_scope, "aum-vm-assessment", VM_ASSESSMENT, vm_principal, gen.tenant, location
     )
     arc_policy = shape.policy_assignment(
         sub_scope, "aum-arc-assessment", ARC_ASSESSMENT, arc_principal, gen.tenant, location
+    )
+    linux_vm_policy = shape.policy_assignment(
+        sub_scope, "aum-vm-assessment-linux", VM_ASSESSMENT, linux_vm_principal, gen.tenant, location, "Linux"
+    )
+    linux_arc_policy = shape.policy_assignment(
+        sub_scope, "aum-arc-assessment-linux", ARC_ASSESSMENT, linux_arc_principal, gen.tenant, location, "Linux"
     )
     prereq_policy = shape.policy_assignment(
         sub_scope, "aum-prerequisites", PREREQUISITES, prereq_principal, gen.tenant, location
@@ -213,8 +220,13 @@ def _subscription(gen: _Generator, sub: str, kind: str, index: int, count: int) 
         shape.role_assignment(sub_scope, _name(sub, vm_principal, old_role), vm_principal, old_role),
         shape.role_assignment(sub_scope, _name(sub, arc_principal, ARC_ADMIN), arc_principal, ARC_ADMIN),
         shape.role_assignment(sub_scope, _name(sub, prereq_principal, CONTRIBUTOR), prereq_principal, CONTRIBUTOR),
+        linux_vm_policy,
+        linux_arc_policy,
+        shape.role_assignment(sub_scope, _name(sub, linux_vm_principal, CONTRIBUTOR), linux_vm_principal, CONTRIBUTOR),
+        shape.role_assignment(sub_scope, _name(sub, linux_arc_principal, ARC_ADMIN), linux_arc_principal, ARC_ADMIN),
     )
     context = _Context(gen, sub, location, configs, vm_policy, arc_policy)
+    context.linux_vm_policy, context.linux_arc_policy = linux_vm_policy, linux_arc_policy
     for start in range(0, count, MACHINES_PER_GROUP):
         group = f"rg-{'app' if kind == 'vms' else 'arc'}-{start // MACHINES_PER_GROUP:03d}"
         gen.add(shape.group(sub, group, location))
@@ -241,6 +253,8 @@ class _Context:
     ) -> None:
         self.gen, self.sub, self.location, self.configs = gen, sub, location, configs
         self.vm_policy, self.arc_policy = vm_policy, arc_policy
+        # Each machine is evaluated by the assignment made for its OS.
+        self.linux_vm_policy, self.linux_arc_policy = vm_policy, arc_policy
         self.moved_group_added = False
 
 
@@ -276,7 +290,8 @@ def _vm(ctx: _Context, rg_id: str, name: str) -> None:
     gen.add(machine)
     _machine_records(ctx, machine, os, condition)
     compliant = condition not in ("policy-restored", "policy-gallery")
-    gen.states.append(shape.policy_state(machine["id"], ctx.vm_policy, compliant, _iso(NOW - timedelta(hours=2))))
+    policy = ctx.vm_policy if os == "Windows" else ctx.linux_vm_policy
+    gen.states.append(shape.policy_state(machine["id"], policy, compliant, _iso(NOW - timedelta(hours=2))))
 
 
 def _arc(ctx: _Context, rg_id: str, name: str) -> None:
@@ -295,7 +310,8 @@ def _arc(ctx: _Context, rg_id: str, name: str) -> None:
     gen.add(machine)
     _machine_records(ctx, machine, os, condition)
     compliant = condition != "policy-noncompliant"
-    gen.states.append(shape.policy_state(machine["id"], ctx.arc_policy, compliant, _iso(NOW - timedelta(hours=2))))
+    policy = ctx.arc_policy if os == "windows" else ctx.linux_arc_policy
+    gen.states.append(shape.policy_state(machine["id"], policy, compliant, _iso(NOW - timedelta(hours=2))))
 
 
 def _machine_records(ctx: _Context, machine: dict[str, Any], os: str, condition: str) -> None:

@@ -256,7 +256,11 @@ def apply_update(machine_id: str, config: Json, when: str) -> Json:
     }
 
 
-def policy_assignment(scope: str, name: str, definition: str, principal: str, tenant: str, location: str) -> Json:
+def policy_assignment(
+    scope: str, name: str, definition: str, principal: str, tenant: str, location: str, os_type: str | None = None
+) -> Json:
+    # The assessment policies take osType (default Windows): a landing zone assigns them once per OS.
+    parameters = {"osType": {"value": os_type}} if os_type else {}
     return {
         "id": f"{scope}/providers/Microsoft.Authorization/policyAssignments/{name}",
         "name": name,
@@ -267,7 +271,7 @@ def policy_assignment(scope: str, name: str, definition: str, principal: str, te
             "displayName": name,
             "policyDefinitionId": BUILTIN_POLICY + definition,
             "scope": scope,
-            "parameters": {},
+            "parameters": parameters,
             "enforcementMode": "Default",
         },
     }
