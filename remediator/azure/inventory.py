@@ -21,6 +21,7 @@ from ..playbook import Needs
 from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
+from .referenced_reads import CONFIGURATION_TYPE, referenced_configurations
 from .remediation_reads import REMEDIATION_TYPE, with_failed_deployments
 from .resource_graph import TENANT_LEVEL_TYPES, GraphReader, GraphScope, build_query, group_by_table
 from .sdk_values import enum_text, raw_body
@@ -210,6 +211,8 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
         _merge(resources, _role_assignments_above(clients, subscriptions))
     if REMEDIATION_TYPE in wanted_types:
         resources = with_failed_deployments(clients, resources)
+    if CONFIGURATION_TYPE in wanted_types:
+        _merge(resources, referenced_configurations(clients, resources))
 
     states = _provider_states(clients, subscriptions, needs.providers)
     with_providers = tuple(

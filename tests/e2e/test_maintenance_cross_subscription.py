@@ -1,0 +1,26 @@
+"""A run scoped to one subscription still sees the configuration its machines are assigned to
+when the configuration is kept centrally in another subscription."""
+
+from __future__ import annotations
+
+from remediator import Scope
+from tests.data.maintenance.estates import SUB_A, SUB_B, assignment, configuration, estate, group, vm
+from tests.playbook_harness import run_through_emulator, statuses
+
+
+def test_scoped_run_reads_the_central_configuration_and_fixes_the_machine() -> None:
+    central = configuration(SUB_A, "rg-central", "nightly")
+    machine = vm(SUB_B, "rg-app", "win-b", patch_mode="AutomaticByOS", bypass=None)
+    doc = estate(
+        group(SUB_A, "rg-central"),
+        group(SUB_B, "rg-app"),
+        central,
+        machine,
+        assignment(machine["id"], central),
+    )
+    result = run_through_emulator(doc, playbooks=["schedule-prerequisites"], scope=Scope(subscriptions=(SUB_B,)))
+    assert result.errors == ()
+    assert [c.resource_id for c in result.first.changes] == [machine["id"]]
+    assert "nightly" in result.first.findings[0].detail or "nightly" in str(result.first.findings[0].data)
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()
