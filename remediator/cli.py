@@ -185,7 +185,7 @@ def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | 
 def playbooks() -> int:
     """List the playbooks: id, title, whether the fix is on by default, the permissions it needs."""
     for pb in load_playbooks().all():
-        fix = "fix on" if pb.fix_default else "fix opt-in"
+        fix = "report only" if pb.report_only else "fix on" if pb.fix_default else "fix opt-in"
         click.echo(f"{pb.id}\t{fix}\t{pb.title}\t{', '.join(pb.permissions) or '-'}")
     return EXIT_CLEAN
 

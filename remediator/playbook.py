@@ -81,6 +81,11 @@ class Playbook:
     phase: int = 50
     options_schema: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def report_only(self) -> bool:
+        """A playbook with no plan function only reports; it never changes anything."""
+        return self.plan is _no_changes
+
 
 class Registry:
     def __init__(self) -> None:

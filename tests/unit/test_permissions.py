@@ -31,3 +31,13 @@ def test_writes_only_for_enabled_fixes(tmp_path: Path) -> None:
 
 def test_never_owner_like_wildcards() -> None:
     assert not any("*" in a for a in _actions([]))
+
+
+def test_playbooks_lists_every_playbook_with_what_its_fix_does() -> None:
+    result = run_cli(["playbooks"])
+    assert result.code == 0
+    rows = {line.split("\t")[0]: line.split("\t")[1] for line in result.stdout.strip().splitlines()}
+    assert rows["arc-compute-provider"] == "fix on"
+    assert rows["powered-off-machines"] == "fix opt-in"
+    assert rows["schedule-conflicts"] == "report only"
+    assert len(rows) == 13
