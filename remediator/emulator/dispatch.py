@@ -2,7 +2,9 @@
 
 Order per request: the token authority's own endpoints (no bearer); the bearer check (401);
 the request gate of ``knobs`` (latency, injected faults, throttling); route selection (most
-specific match, see ``routing.py``); the api-version check; the handler under ``state.lock``;
+specific match, see ``routing.py``); the subscription check (``subscription_access.py``: ARM's
+404 ``SubscriptionNotFound`` / 409 ``ReadOnlyDisabledSubscription`` before any route runs); the
+api-version check; the handler under ``state.lock``;
 the log entry.
 """
 
@@ -31,6 +33,7 @@ from remediator.emulator.routing import (
     check_api_version,
 )
 from remediator.emulator.state import EmulatorState, LogEntry
+from remediator.emulator.subscription_access import subscription_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -87,15 +90,19 @@ class EmulatorWsgi:
     def _route(self, request: Request) -> tuple[str, Response]:
         route_, params = self._select(request.method, request.path)
         if route_ is None:
-            return "", params_error(request)
+            return "", subscription_refusal(self.state, request) or params_error(request)
         request = dataclasses.replace(request, params=params)
         gated = self.gate.before(route_, request)
         if gated is not None:
             return route_.name, gated
         try:
-            check_api_version(route_, request)
-            with self.state.lock:
-                response = route_.handler(self.state, request)
+            refusal = subscription_refusal(self.state, request)
+            if refusal is not None:
+                response = refusal
+            else:
+                check_api_version(route_, request)
+                with self.state.lock:
+                    response = route_.handler(self.state, request)
         except ArmError as error:
             response = error.response()
         except Exception as error:
