@@ -81,11 +81,13 @@ class EmulatorWsgi:
         except ArmError as error:
             response = error.response()
         if response is DROP_CONNECTION:
-            self._log(wz, query, body, 0, started, route_name, principal)
+            self._log(wz, query, body, 0, started, route_name, principal, None)
             _drop(environ)
             return []
-        self._log(wz, query, body, response.status, started, route_name, principal)
-        return _to_wsgi(response)(environ, start_response)
+        # Serialised once: the same bytes are sent and (when small) logged.
+        answer = None if response.body is None else json.dumps(response.body).encode("utf-8")
+        self._log(wz, query, body, response.status, started, route_name, principal, answer)
+        return _to_wsgi(response, answer)(environ, start_response)
 
     def _route(self, request: Request) -> tuple[str, Response]:
         route_, params = self._select(request.method, request.path)
@@ -135,7 +137,12 @@ class EmulatorWsgi:
         started: float,
         route_name: str,
         principal: str,
+        answer: bytes | None,
     ) -> None:
+        # Tokens stay out of the log: neither the authority's request nor its answer is kept.
+        secret = route_name == "token-authority"
+        size = len(answer or b"")
+        kept = not secret and size <= self.state.knobs.log_response_body_bytes
         entry = LogEntry(
             method=wz.method,
             path=wz.path,
@@ -143,9 +150,13 @@ class EmulatorWsgi:
             status=status,
             duration=time.perf_counter() - started,
             api_version=query.get("api-version"),
-            body=body if route_name != "token-authority" else None,
+            body=None if secret else body,
             route=route_name,
             principal=principal,
+            # A parsed copy, so later changes to the store do not rewrite what was answered.
+            response_body=json.loads(answer) if kept and answer is not None else None,
+            response_bytes=size,
+            response_body_kept=kept,
         )
         with self.state.lock:
             self.state.request_log.append(entry)
@@ -172,16 +183,16 @@ def _parse_body(wz: WzRequest) -> Any:
         raise ArmError(400, "InvalidRequestContent", f"The request content was invalid JSON: {exc}") from exc
 
 
-def _to_wsgi(response: Response) -> WzResponse:
+def _to_wsgi(response: Response, answer: bytes | None) -> WzResponse:
     headers = {
         "x-ms-request-id": str(uuid.uuid4()),
         "x-ms-correlation-request-id": str(uuid.uuid4()),
         **response.headers,
     }
-    if response.body is None:
+    if answer is None:
         return WzResponse(b"", status=response.status, headers=headers)
     return WzResponse(
-        json.dumps(response.body),
+        answer,
         status=response.status,
         headers=headers,
         content_type="application/json; charset=utf-8",

@@ -49,6 +49,9 @@ class Knobs:
     graph_quota_window_seconds: float = 5.0
     faults: tuple[Fault, ...] = field(default_factory=tuple)
     seed: int = 0
+    # The request log keeps a response's JSON body when its text is at most this many bytes
+    # (0: never), so a long benchmark run does not hold every large page in memory.
+    log_response_body_bytes: int = 65536
 
     @classmethod
     def from_estate(cls, section: dict[str, Any] | None) -> Knobs:

@@ -29,7 +29,13 @@ REGISTERED = "Registered"
 
 @dataclass
 class LogEntry:
-    """One served request, as tests and benchmarks read it."""
+    """One served request, as tests and benchmarks read it.
+
+    ``body`` is the parsed request body; ``response_body`` a parsed copy of the JSON answer when
+    it was at most the ``log_response_body_bytes`` knob long (else None, and
+    ``response_body_kept`` is False); ``response_bytes`` is the answer's length either way.
+    A dropped connection is logged with status 0.
+    """
 
     method: str
     path: str
@@ -40,6 +46,9 @@ class LogEntry:
     body: Any
     route: str = ""
     principal: str = ""
+    response_body: Any = None
+    response_bytes: int = 0
+    response_body_kept: bool = True
 
 
 def _load_builtins(folder: str, resource_type: str) -> dict[str, dict[str, Any]]:

@@ -8,17 +8,14 @@ unchecked and listed in the terminal summary (``make contract``).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from remediator.emulator.dispatch import EmulatorWsgi
-from remediator.emulator.routing import Request, Response
 from remediator.emulator.state import LogEntry
 from tests.contract.swagger import SpecFolder
-from tests.contract.traffic import TRAFFIC_KEY, Answer, TrafficReport, judge, judge_answers
+from tests.contract.traffic import TRAFFIC_KEY, TrafficReport, answers_in, judge, judge_answers
 from tests.playbook_harness import run_through_emulator
 
 
@@ -74,22 +71,6 @@ FLOWS: dict[str, Callable[[], Any]] = {
 }
 
 
-def recording_answers(monkeypatch: pytest.MonkeyPatch) -> list[Answer]:
-    """Record every routed request's answer. The request log has no response bodies, so this wraps
-    the emulator's route dispatch (test-only; a LogEntry with the response would make it unneeded)."""
-    answers: list[Answer] = []
-    original = EmulatorWsgi._route
-
-    def route(self: EmulatorWsgi, request: Request) -> tuple[str, Response]:
-        name, response = original(self, request)
-        body = copy.deepcopy(response.body)
-        answers.append(Answer(request.method, request.path, dict(request.query), response.status, body))
-        return name, response
-
-    monkeypatch.setattr(EmulatorWsgi, "_route", route)
-    return answers
-
-
 def recorded(flow: str) -> list[LogEntry]:
     """Every request the flow's emulator(s) served; the flow must have run cleanly."""
     found = FLOWS[flow]()
@@ -101,12 +82,10 @@ def recorded(flow: str) -> list[LogEntry]:
 
 
 @pytest.mark.parametrize("flow", sorted(FLOWS))
-def test_every_request_and_answer_of_the_flow_fits_the_swaggers(
-    flow: str, specs: SpecFolder, request: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    answers = recording_answers(monkeypatch)
-    report = judge(specs, recorded(flow))
-    report.merge(judge_answers(specs, answers))
+def test_every_request_and_answer_of_the_flow_fits_the_swaggers(flow: str, specs: SpecFolder, request: Any) -> None:
+    entries = recorded(flow)
+    report = judge(specs, entries)
+    report.merge(judge_answers(specs, answers_in(entries)))
     request.config.stash.setdefault(TRAFFIC_KEY, TrafficReport()).merge(report)
     assert sum(report.checked.values()) > 0, f"{flow} sent nothing the swaggers cover"
     failures = report.failures

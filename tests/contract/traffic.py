@@ -31,7 +31,7 @@ _EMULATOR_OPERATIONS = "/providers/microsoft.emulator/"
 
 @dataclass(frozen=True)
 class Answer:
-    """What the emulator answered to one routed ARM request (recorded by the traffic test)."""
+    """What the emulator answered to one routed ARM request (read from its request log)."""
 
     method: str
     path: str
@@ -124,6 +124,26 @@ def _judge_arm(specs: SpecFolder, entry: LogEntry, report: TrafficReport) -> Non
     report.checked[operation.operation_id] += 1
     problems = [*_query_problems(operation, entry.query), *operation.body_errors(_body(entry.body))]
     report.failures.extend(f"{where} ({operation.operation_id}): {problem}" for problem in problems)
+
+
+def answers_in(entries: Iterable[LogEntry]) -> list[Answer]:
+    """The answers the request log recorded for requests that reached the routes.
+
+    Token-authority answers (never logged), refusals before routing (401) and dropped
+    connections carry no ARM answer to judge. An answer whose body the log did not keep (larger
+    than the ``logResponseBodyBytes`` knob) cannot be judged: that is an error, not a skip.
+    """
+    found: list[Answer] = []
+    for entry in entries:
+        if entry.route in ("token-authority", "unauthenticated") or entry.status == 0:
+            continue
+        if not entry.response_body_kept:
+            raise AssertionError(
+                f"{entry.method} {entry.path}: the request log did not keep the {entry.response_bytes}-byte answer; "
+                "raise the emulator's logResponseBodyBytes knob"
+            )
+        found.append(Answer(entry.method, entry.path, dict(entry.query), entry.status, entry.response_body))
+    return found
 
 
 def judge_answers(specs: SpecFolder, answers: Iterable[Answer]) -> TrafficReport:

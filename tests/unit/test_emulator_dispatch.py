@@ -83,3 +83,53 @@ def test_fault_flags(text, expected):
 def test_bad_fault_flags_are_usage_errors(text):
     with pytest.raises(UsageError):
         _parse_fault(text)
+
+
+def test_the_request_log_keeps_small_answers_and_only_the_size_of_large_ones():
+    state = EmulatorState("t", knobs=Knobs(log_response_body_bytes=200))
+    authority = TokenAuthority("t")
+    token = authority.issue("https://localhost", "https://localhost")
+    app = Client(EmulatorWsgi(state, authority, ROUTES))
+    auth = {"Authorization": f"Bearer {token}"}
+    small = app.put("/echo?api-version=2024-01-01", headers=auth, json={"a": 1})
+    large = app.put("/echo?api-version=2024-01-01", headers=auth, json={"a": "x" * 500})
+    missing = app.get("/nowhere", headers=auth)
+
+    small_entry, large_entry, missing_entry = state.request_log
+    assert small_entry.response_body == small.json and small_entry.response_body_kept
+    assert small_entry.response_bytes == len(small.data)
+    assert (large_entry.response_body, large_entry.response_body_kept) == (None, False)
+    assert large_entry.response_bytes == len(large.data) > 200
+    assert missing_entry.response_body == missing.json == {"error": missing.json["error"]}
+    assert missing_entry.status == 404
+
+
+def test_the_logged_answer_is_a_copy_and_token_answers_are_never_logged():
+    stored = {"properties": {"n": 1}}
+    routes: list[Route] = []
+
+    @route(routes, "GET", "/stored", api_versions=ROUTE_NO_VERSION, name="stored")
+    def serve_stored(state: EmulatorState, request: Request) -> Response:
+        return Response(200, stored)
+
+    state = EmulatorState("t")
+    authority = TokenAuthority("t")
+    app = Client(EmulatorWsgi(state, authority, routes))
+    token = app.post(
+        "/t/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": authority.principal.client_id,
+            "client_secret": authority.principal.client_secret,
+            "scope": "https://localhost/.default",
+        },
+    )
+    assert token.status_code == 200 and "access_token" in token.json
+    app.get("/stored", headers={"Authorization": f"Bearer {token.json['access_token']}"})
+    stored["properties"]["n"] = 2  # the store changes after the answer was sent
+
+    token_entry, stored_entry = state.request_log
+    assert token_entry.route == "token-authority"
+    assert (token_entry.response_body, token_entry.response_body_kept) == (None, False)
+    assert token_entry.response_bytes > 0
+    assert stored_entry.response_body == {"properties": {"n": 1}}
