@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,7 +20,7 @@ from typing import Any
 
 from .engine_backend import Backend
 from .errors import ArmOperationError
-from .estate import Estate
+from .estate import Estate, parent_id
 from .model import Change, Finding, Outcome, OutcomeError, Plan, Scope, fingerprint
 from .playbook import Context, Needs, Playbook
 
@@ -106,7 +106,13 @@ class Engine:
                     log.exception("playbook %s failed to plan %s", run.playbook.id, finding.id)
                     errors.append(f"playbook {run.playbook.id}: plan failed for {finding.resource_id}: {exc}")
                     continue
-                changes.extend(c for c in planned if not self._excluded(estate, c.resource_id))
+                kept = _without_excluded(planned, lambda c: self._excluded(estate, c.resource_id))
+                if len(kept) < len(planned):
+                    notes.append(
+                        f"{run.playbook.id}: {len(planned) - len(kept)} changes for {finding.resource_id} left out: "
+                        "they act on an excluded resource or depend on a change that does"
+                    )
+                changes.extend(kept)
         changes = _dedupe(changes)
         if len(changes) > self.guardrails.max_changes:
             kept = _trim(changes, self.guardrails.max_changes)
@@ -125,14 +131,23 @@ class Engine:
         return PlanResult(plan=plan, estate=estate, errors=tuple(errors), notes=tuple(notes))
 
     def _excluded(self, estate: Estate, resource_id: str) -> bool:
-        rid = resource_id.lower()
-        if any(fnmatch.fnmatchcase(rid, pattern.lower()) for pattern in self.guardrails.exclude):
-            return True
-        resource = estate.get(resource_id)
-        if resource is None or not self.guardrails.exclude_tags:
-            return False
-        tags = {str(k).lower(): str(v).lower() for k, v in resource.tags.items()}
-        return any(tags.get(k.lower()) == v.lower() for k, v in self.guardrails.exclude_tags.items())
+        """Is the resource, or anything it sits under, excluded by pattern or tag?
+
+        Ancestors count: a change often targets a child of the resource the user excluded (a
+        configuration assignment created on an ignored VM), and a pattern or tag on a resource
+        group covers what is in it.
+        """
+        patterns = [p.lower() for p in self.guardrails.exclude]
+        wanted = {k.lower(): v.lower() for k, v in self.guardrails.exclude_tags.items()}
+        for rid in _lineage(resource_id):
+            if any(fnmatch.fnmatchcase(rid, pattern) for pattern in patterns):
+                return True
+            resource = estate.get(rid)
+            if resource is not None and wanted:
+                tags = {str(k).lower(): str(v).lower() for k, v in resource.tags.items()}
+                if any(tags.get(k) == v for k, v in wanted.items()):
+                    return True
+        return False
 
     # -- run: plan, apply, plan again ---------------------------------------------------------
     def run(self, scope: Scope, now: datetime | None = None, rounds: int = 3) -> PlanResult:
@@ -166,6 +181,16 @@ class Engine:
             errors += [e for e in current.errors if e not in errors]
             for finding in current.plan.findings:
                 findings.setdefault(finding.id, finding)
+        # Resource Graph lags ARM by seconds to minutes: a change applied (or found already done)
+        # in this run can show up again in the plan made right after. It is done, not pending.
+        done = {o.change_id for o in outcomes if o.status in _DONE}
+        lagging = [c for c in current.plan.changes if c.id in done]
+        if lagging:
+            notes.append(
+                f"{len(lagging)} changes applied in this run still show in Resource Graph, which lags "
+                "ARM; they are not counted as pending"
+            )
+        replan = replace(current.plan, changes=tuple(c for c in current.plan.changes if c.id not in done))
         plan = Plan(
             generated_at=current.plan.generated_at,
             dry_run=False,
@@ -173,7 +198,7 @@ class Engine:
             findings=tuple(findings.values()),
             changes=tuple(changes),
             outcomes=tuple(outcomes),
-            replan=current.plan,
+            replan=replan,
         )
         return PlanResult(plan=plan, estate=current.estate, errors=tuple(errors), notes=tuple(notes))
 
@@ -230,6 +255,28 @@ class Engine:
 
 _MISSING = Outcome("", "skipped")
 _DONE = ("applied", "noop")
+
+
+def _without_excluded(planned: list[Change], excluded: Callable[[Change], bool]) -> list[Change]:
+    """Drop excluded changes and, transitively, every change that depends on one (a delete-stale
+    whose create-new was excluded must not run alone)."""
+    dropped = {c.id for c in planned if excluded(c)}
+    grew = True
+    while grew:
+        more = {c.id for c in planned if c.id not in dropped and dropped.intersection(c.depends_on)}
+        grew = bool(more)
+        dropped |= more
+    return [c for c in planned if c.id not in dropped]
+
+
+def _lineage(resource_id: str) -> list[str]:
+    """The id and its ancestors up to the subscription, lowercased."""
+    out: list[str] = []
+    rid = resource_id.lower().rstrip("/")
+    while rid.count("/") >= 2 and rid not in out:
+        out.append(rid)
+        rid = parent_id(rid)
+    return out
 
 
 def _same(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

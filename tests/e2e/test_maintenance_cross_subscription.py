@@ -24,3 +24,16 @@ def test_scoped_run_reads_the_central_configuration_and_fixes_the_machine() -> N
     assert "nightly" in result.first.findings[0].detail or "nightly" in str(result.first.findings[0].data)
     assert statuses(result.applied) == {"applied"}
     assert result.again.changes == ()
+
+
+def test_a_moved_machine_tagged_ignore_is_not_put_on_the_schedule() -> None:
+    from tests.e2e.test_maintenance_playbooks import moved_estate
+
+    doc = moved_estate()
+    for resource in doc["resources"]:
+        if resource["id"].lower().endswith("/virtualmachines/app1") and "/rg-new/" in resource["id"].lower():
+            resource["tags"] = {"aum-remediator": "ignore"}
+    result = run_through_emulator(doc, playbooks=["maintenance-moved-resource"])
+    assert not any(c.action == "create-configuration-assignment" for c in result.first.changes)
+    # Nothing is deleted either: the delete depends on the create that was left out.
+    assert not any(c.action == "delete-configuration-assignment" for c in result.first.changes)

@@ -251,3 +251,36 @@ def test_run_converges_when_one_fix_reveals_the_next_and_stops_when_nothing_is_n
     failing = Engine(backend, [PlaybookRun(first)]).run(Scope(), rounds=3)
     assert len(backend.executed) == 1
     assert [o.status for o in failing.plan.outcomes] == ["failed"]
+
+
+class LaggingBackend(MemoryBackend):
+    """Resource Graph behind ARM: the estate still shows what the resources held before the run."""
+
+    def read_estate(self, scope: Scope, needs: Needs, now: datetime | None) -> Estate:
+        return Estate(now=now or NOW, resources=self.resources)
+
+
+def test_changes_done_in_this_run_are_not_pending_while_resource_graph_catches_up() -> None:
+    vm = _vm("a", "Manual")
+    backend = LaggingBackend([vm], {vm.key: dict(vm.properties)})
+    result = Engine(backend, [PlaybookRun(PLAYBOOK)]).run(Scope(), rounds=3)
+    assert [o.status for o in result.plan.outcomes] == ["applied"]
+    assert backend.state[vm.key]["patchMode"] == "AutomaticByPlatform"
+    assert result.plan.replan is not None and result.plan.replan.changes == ()
+    assert any("lags ARM" in n for n in result.notes)
+    assert len(backend.executed) == 1
+
+
+def test_exclusions_cover_what_sits_under_an_excluded_resource() -> None:
+    tagged = _vm("tagged", "Manual", {"aum-remediator": "ignore"})
+    plain = _vm("plain", "Manual")
+    group = Resource.from_arm(
+        {"id": f"{SUB}/resourceGroups/legacy", "type": "Microsoft.Resources/resourceGroups", "tags": {}}
+    )
+    backend = MemoryBackend([tagged, plain, group], {})
+    engine = Engine(backend, [], Guardrails(exclude=(f"{SUB}/resourcegroups/legacy",)))
+    estate = backend.read_estate(Scope(), Needs(), None)
+    child = f"{tagged.id}/providers/Microsoft.Maintenance/configurationAssignments/nightly"
+    assert engine._excluded(estate, child)
+    assert not engine._excluded(estate, f"{plain.id}/providers/Microsoft.Maintenance/configurationAssignments/x")
+    assert engine._excluded(estate, f"{SUB}/resourceGroups/legacy/providers/Microsoft.Compute/virtualMachines/old")
