@@ -22,7 +22,7 @@ from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
 from .referenced_reads import CONFIGURATION_TYPE, referenced_configurations
-from .remediation_reads import REMEDIATION_TYPE, with_failed_deployments
+from .remediation_reads import REMEDIATION_TYPE, read_remediations, with_failed_deployments
 from .resource_graph import TENANT_LEVEL_TYPES, GraphReader, GraphScope, build_query, group_by_table
 from .sdk_values import enum_text, raw_body
 
@@ -210,7 +210,8 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
     if ROLE_ASSIGNMENT_TYPE in wanted_types:
         _merge(resources, _role_assignments_above(clients, subscriptions))
     if REMEDIATION_TYPE in wanted_types:
-        resources = with_failed_deployments(clients, resources)
+        remediations = read_remediations(clients, [s.subscription_id for s in subscriptions], resources)
+        _merge(resources, with_failed_deployments(clients, remediations))
     if CONFIGURATION_TYPE in wanted_types:
         _merge(resources, referenced_configurations(clients, resources))
 

@@ -1,10 +1,12 @@
-"""Failed remediation deployments, read into the estate so policy-identity-roles can learn from them.
+"""Remediation tasks and their failed deployments, read through Policy Insights.
 
-Resource Graph returns a remediation with its summary (``provisioningState``,
-``deploymentStatus.failedDeployments``) but not its deployments, and the deployment's error (an
-``AuthorizationFailed`` naming the scope the identity could not reach) is what the playbook reads.
-Only failed remediations are expanded, one ``listDeployments`` each: there are a handful per
-assignment, never one per machine.
+Resource Graph has no table for remediations, so they are listed per scope where tasks live:
+each subscription in scope, each resource group and management group that holds an Update
+Manager-relevant policy assignment (tasks go at the assignment's scope or below). The listing
+gives each task's summary (``provisioningState``, ``deploymentStatus``) but not its deployments;
+the deployment's error (an ``AuthorizationFailed`` naming the scope the identity could not reach)
+is what policy-identity-roles reads, so failed tasks are expanded with one ``listDeployments``
+each: a handful per assignment, never one per machine.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from .clients import ArmClients
 from .policy_actions import RemediationTarget
 
 REMEDIATION_TYPE = "microsoft.policyinsights/remediations"
-# listDeployments answers the same at every version the bot uses; this one the specs hold.
+POLICY_ASSIGNMENT_TYPE = "microsoft.authorization/policyassignments"
+# List and listDeployments answer the same at every version the bot uses; this one the specs hold
+# (the SDK's own default, 2019-07-01, is not in them).
 LIST_API_VERSION = "2021-10-01"
 
 
@@ -53,3 +57,44 @@ def with_failed_deployments(clients: ArmClients, resources: list[Resource]) -> l
             resource = Resource.from_arm(raw)
         out.append(resource)
     return out
+
+
+def _assignment_scopes(resources: list[Resource]) -> set[str]:
+    scopes: set[str] = set()
+    for resource in resources:
+        if resource.type_key != POLICY_ASSIGNMENT_TYPE:
+            continue
+        scope = str(resource.properties.get("scope") or resource.id.split("/providers/Microsoft.Authorization")[0])
+        scopes.add(scope.rstrip("/"))
+    return scopes
+
+
+def read_remediations(clients: ArmClients, subscriptions: list[str], resources: list[Resource]) -> list[Resource]:
+    """Every remediation at the subscriptions in scope and at the scopes of the known assignments."""
+    scopes = {f"/subscriptions/{s}" for s in subscriptions} | _assignment_scopes(resources)
+    any_subscription = subscriptions[0] if subscriptions else ""
+
+    def listed(scope: str) -> list[Resource]:
+        lowered = scope.lower()
+        parts = [p for p in scope.split("/") if p]
+        subscription = parts[1] if lowered.startswith("/subscriptions/") else any_subscription
+        if not subscription:
+            return []
+        ops = clients.policy_insights(subscription).remediations
+        with read_errors():
+            if lowered.startswith("/providers/microsoft.management/managementgroups/"):
+                items = ops.list_for_management_group(parts[-1], api_version=LIST_API_VERSION)
+            elif "/resourcegroups/" in lowered and len(parts) == 4:
+                items = ops.list_for_resource_group(parts[3], api_version=LIST_API_VERSION)
+            elif len(parts) == 2:
+                items = ops.list_for_subscription(api_version=LIST_API_VERSION)
+            else:
+                return []  # a resource-scoped assignment: its tasks sit under the resource, rare
+            return [Resource.from_arm(item.serialize(keep_readonly=True)) for item in items]
+
+    with ThreadPoolExecutor(max_workers=max(1, clients.settings.read_concurrency)) as pool:
+        found: dict[str, Resource] = {}
+        for batch in pool.map(listed, sorted(scopes)):
+            for remediation in batch:
+                found.setdefault(remediation.key, remediation)
+    return list(found.values())

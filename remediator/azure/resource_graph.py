@@ -40,7 +40,6 @@ _TABLE_BY_TYPE: Mapping[str, str] = {
     "microsoft.authorization/policydefinitions": "policyresources",
     "microsoft.authorization/policysetdefinitions": "policyresources",
     "microsoft.authorization/policyexemptions": "policyresources",
-    "microsoft.policyinsights/remediations": "policyresources",
     "microsoft.policyinsights/policystates": "policyresources",
     "microsoft.authorization/roleassignments": "authorizationresources",
     "microsoft.authorization/roledefinitions": "authorizationresources",
@@ -53,6 +52,9 @@ _TABLE_BY_SEGMENT: tuple[tuple[str, str], ...] = (
 # Types that live above subscriptions: a subscription-scoped query never returns them, and the
 # playbooks need the whole hierarchy (a role held at a parent group covers every child).
 TENANT_LEVEL_TYPES = frozenset({"microsoft.management/managementgroups"})
+# Types Resource Graph has no table for (its table reference lists none for them): the inventory
+# reads these through their own ARM list operations instead.
+NOT_IN_RESOURCE_GRAPH = frozenset({"microsoft.policyinsights/remediations"})
 # Resource Graph accepts at most this many subscriptions in one request.
 MAX_SUBSCRIPTIONS_PER_QUERY = 1000
 _QUOTA_RESET = re.compile(r"^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$")
@@ -71,6 +73,8 @@ def table_for(resource_type: str) -> str:
 def group_by_table(resource_types: Iterable[str]) -> dict[str, tuple[str, ...]]:
     tables: dict[str, set[str]] = {}
     for resource_type in resource_types:
+        if resource_type.lower() in NOT_IN_RESOURCE_GRAPH:
+            continue
         tables.setdefault(table_for(resource_type), set()).add(resource_type.lower())
     return {table: tuple(sorted(types)) for table, types in sorted(tables.items())}
 
