@@ -223,6 +223,9 @@ class Engine:
                         ready.append(change)
                 for change, outcome in zip(ready, pool.map(self._apply_one, ready), strict=True):
                     outcomes[change.id] = outcome
+                applied = [c for c in ready if outcomes[c.id].status == "applied"]
+                if applied:
+                    self.backend.settle(applied)
         return replace(plan, dry_run=False, outcomes=tuple(outcomes[c.id] for c in plan.changes if c.id in outcomes))
 
     def _apply_one(self, change: Change) -> Outcome:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -23,5 +23,9 @@ class Backend(Protocol):
 
         Raises `remediator.errors.ArmOperationError` with ARM's error code when ARM refuses.
         """
+
+    def settle(self, applied: Sequence[Change]) -> str:
+        """Called after each group of changes with those applied; may wait for ARM to catch up
+        (role assignments authorize minutes after they are created). Returns a note or ""."""
 
     def close(self) -> None: ...

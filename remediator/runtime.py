@@ -36,6 +36,8 @@ def apply_settings(settings: Settings, default_poll: float = 5.0) -> ApplySettin
         remediation_poll_interval=poll,
         conflict_timeout=settings.timeout_seconds,
         conflict_poll_interval=poll,
+        # The emulator authorizes a role the moment it is assigned.
+        role_propagation_wait=0.0 if default_poll == EMULATOR_POLL else 180.0,
     )
 
 

@@ -31,6 +31,7 @@ FAST = ApplySettings(
     remediation_timeout=30,
     remediation_poll_interval=0.01,
     principal_propagation_timeout=5,
+    role_propagation_wait=0,
     principal_poll_interval=0.01,
     conflict_timeout=5,
     conflict_poll_interval=0.01,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from .clients import ArmClients
 from .inventory import read_estate
 from .session import ArmSession, EmulatorEndpoint
 from .settings import ApplySettings
+
+SETTLING_ACTIONS = frozenset({"create-role-assignment"})
 
 
 class AzureBackend:
@@ -54,6 +57,17 @@ class AzureBackend:
         action = get_action(change.action)
         with arm_errors():
             return action.execute(self.clients, change)
+
+    def settle(self, applied: Sequence[Change]) -> str:
+        """Wait, once, for what ARM applies late before the next group of changes starts.
+
+        A role assignment is accepted at once but authorizes minutes later; without the wait, the
+        remediation tasks that follow fail with AuthorizationFailed against real Azure.
+        """
+        if any(c.action in SETTLING_ACTIONS for c in applied) and self.settings.role_propagation_wait > 0:
+            time.sleep(self.settings.role_propagation_wait)
+            return f"waited {self.settings.role_propagation_wait:g}s for new role assignments to take effect"
+        return ""
 
     def close(self) -> None:
         self.clients.close()

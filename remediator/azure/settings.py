@@ -21,6 +21,9 @@ class ApplySettings:
     remediation_timeout: float = 1800.0
     remediation_poll_interval: float = 15.0
     # A new managed identity takes a while to replicate to Entra ID (PrincipalNotFound).
+    # Role assignments take minutes to take effect in ARM; work that needs a role granted in the
+    # same run (remediation tasks after policy-identity-roles) waits this long once after the grants.
+    role_propagation_wait: float = 180.0
     principal_propagation_timeout: float = 300.0
     principal_poll_interval: float = 10.0
     # Another operation holds the resource (AnotherOperationInProgress, Conflict).

@@ -6,7 +6,7 @@ depend on what holds the tenant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ class MemoryBackend:
         self.state = state
         self.fail: dict[str, ArmOperationError | Exception] = {}
         self.executed: list[str] = []
+        self.settled: list[list[str]] = []
 
     def read_estate(self, scope: Scope, needs: Needs, now: datetime | None) -> Estate:
         # What the tenant holds now: the resources with the fields the changes wrote.
@@ -45,6 +46,10 @@ class MemoryBackend:
             raise self.fail[change.resource_id.lower()]
         self.state.setdefault(change.resource_id.lower(), {}).update(change.after)
         return "done"
+
+    def settle(self, applied: Sequence[Change]) -> str:
+        self.settled.append([c.id for c in applied])
+        return ""
 
     def close(self) -> None:
         pass
@@ -284,3 +289,15 @@ def test_exclusions_cover_what_sits_under_an_excluded_resource() -> None:
     assert engine._excluded(estate, child)
     assert not engine._excluded(estate, f"{plain.id}/providers/Microsoft.Maintenance/configurationAssignments/x")
     assert engine._excluded(estate, f"{SUB}/resourceGroups/legacy/providers/Microsoft.Compute/virtualMachines/old")
+
+
+def test_the_backend_settles_after_each_group_that_applied_something() -> None:
+    vm = _vm("a", "Manual")
+    backend = MemoryBackend([vm], {vm.key: {"x": 1}, "/other": {"y": 1}})
+    grant = Change("f-1", "p", vm.id, "grant", before={"x": 1}, after={"x": 2}, order=20)
+    task = Change("f-1", "p", "/other", "task", before={"y": 1}, after={"y": 2}, order=60)
+    from remediator.model import Plan
+
+    plan = Plan(generated_at=NOW, dry_run=False, scope={}, findings=(), changes=(task, grant))
+    Engine(backend, []).apply(plan)
+    assert backend.settled == [[grant.id], [task.id]]
