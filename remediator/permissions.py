@@ -22,6 +22,18 @@ BASE_READS = (
 )
 
 
+# Types whose read is not "<type>/read": policy states are read through queryResults.
+NOT_READ_BY_TYPE = frozenset({"microsoft.policyinsights/policystates"})
+
+
+def _dedupe_case(actions: set[str]) -> list[str]:
+    """ARM compares actions case-insensitively: keep one spelling of each, the first in sort order."""
+    seen: dict[str, str] = {}
+    for action in sorted(actions):
+        seen.setdefault(action.lower(), action)
+    return sorted(seen.values(), key=str.lower)
+
+
 def custom_role(
     playbooks: Iterable[Playbook], scopes: tuple[str, ...] = (), fixing: set[str] | None = None
 ) -> dict[str, Any]:
@@ -29,13 +41,18 @@ def custom_role(
     actions: set[str] = set(BASE_READS)
     for pb in playbooks:
         actions.update(pb.read_permissions)
+        # Resource Graph returns only what the caller may read: every type the inventory reads for
+        # a playbook needs its own read action, or the playbook silently sees nothing.
+        actions.update(f"{t}/read" for t in pb.needs.resource_types if t.lower() not in NOT_READ_BY_TYPE)
+        if pb.needs.policy_states:
+            actions.add("Microsoft.PolicyInsights/policyStates/queryResults/read")
         if fixing is None or pb.id in fixing:
             actions.update(pb.permissions)
     return {
         "Name": "AUM Remediator",
         "IsCustom": True,
         "Description": "Finds and fixes Azure Update Manager failures (aum-remediator).",
-        "Actions": sorted(actions),
+        "Actions": _dedupe_case(actions),
         "NotActions": [],
         "DataActions": [],
         "NotDataActions": [],

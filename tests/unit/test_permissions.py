@@ -41,3 +41,15 @@ def test_playbooks_lists_every_playbook_with_what_its_fix_does() -> None:
     assert rows["powered-off-machines"] == "fix opt-in"
     assert rows["schedule-conflicts"] == "report only"
     assert len(rows) == 13
+
+
+def test_every_type_the_inventory_reads_has_its_read_action() -> None:
+    actions = {a.lower() for a in _actions([])}
+    for needed in (
+        "microsoft.maintenance/configurationassignments/read",
+        "microsoft.compute/virtualmachines/read",
+        "microsoft.hybridcompute/machines/read",
+        "microsoft.policyinsights/policystates/queryresults/read",
+    ):
+        assert needed in actions
+    assert len(actions) == len(_actions([]))  # one spelling per action
