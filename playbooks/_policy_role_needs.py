@@ -140,7 +140,9 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
     forbidden = [r for r in all_roles if r in FORBIDDEN_ROLES]
     if forbidden:
         return AssignmentNeeds(assignment, principal, identity, "forbidden role:" + ",".join(forbidden), ())
-    max_level = str(ctx.option("max_scope", "management_group"))
+    # A run scoped to subscriptions grants at most at a subscription unless the config says more.
+    run_level = "subscription" if ctx.scope.subscriptions and not ctx.scope.management_group else "management_group"
+    max_level = str(ctx.option("max_scope", run_level))
     linked_level = str(ctx.option("linked_scope", "resource"))
     linked_role = ctx.option("linked_role", None)
     needs: dict[str, Need] = {}
@@ -150,7 +152,8 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
             return  # never broader than the config allows; the narrowed needs below cover the machines
         needs.setdefault(scope.lower(), Need(scope)).add(roles, reason)
 
-    machines = _noncompliant_machines(ctx, assignment)
+    # An excluded machine gets nothing granted on its behalf (not even on its linked image).
+    machines = {k: v for k, v in _noncompliant_machines(ctx, assignment).items() if not ctx.excluded(v[0].id)}
     assignment_chain_key = assignment.scope.lower()
     # A management group covers whole subscriptions: those its machines live in are inside it even
     # when the hierarchy itself was not read.

@@ -12,6 +12,7 @@ deterministic role assignment names; never Owner or User Access Administrator.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from remediator import Change, Context, Finding, Needs, Playbook, register
 
@@ -142,7 +143,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
     options = dict(ctx.options)
     if linked_role and str(linked_role).rstrip("/").rsplit("/", 1)[-1].lower() in FORBIDDEN_ROLES:
         options.pop("linked_role")  # never hand out a role-granting role, whatever the config says
-    safe_ctx = Context(estate=estate, options=options, fix_enabled=ctx.fix_enabled)
+    safe_ctx = replace(ctx, options=options)  # keeps the run's scope and exclusions
     granted: set[tuple[str, str, str]] = set()
     for assignment in assignments(estate):
         members = aum_members(safe_ctx, assignment)

@@ -83,6 +83,7 @@ class Engine:
                 options=run.options,
                 fix_enabled=run.fixing,
                 excluded=partial(self._excluded, estate),
+                scope=scope,
             )
             try:
                 found = [f for f in run.playbook.detect(ctx) if not self._excluded(estate, f.resource_id)]

@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import UsageError
 from .estate import EMPTY, Estate
-from .model import Change, Finding, Severity
+from .model import Change, Finding, Scope, Severity
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Context:
     # The run's guardrails (exclusion patterns and tags): a change that acts on several resources
     # at once (a remediation task's resourceIds) must leave out the ones this says are excluded.
     excluded: Callable[[str], bool] = field(default=lambda resource_id: False)
+    # What the run covers: a fix must not write above it unless the config says so.
+    scope: Scope = field(default_factory=Scope)
 
     def option(self, name: str, default: Any) -> Any:
         return self.options.get(name, default)

@@ -366,3 +366,18 @@ def test_an_excluded_machine_never_rides_along_in_another_machines_task() -> Non
         patch = vm["properties"].get("osProfile", {}).get("windowsConfiguration", {}).get("patchSettings", {})
         assert patch.get("assessmentMode") != "AutomaticByPlatform"
         assert h.plan().plan.changes == ()
+
+
+def test_a_run_scoped_to_a_subscription_never_grants_at_the_management_group_above_it() -> None:
+    data = sc.landing_zone()
+    # The management-group assignment's identity loses its role there.
+    data["resources"] = [
+        r
+        for r in data["resources"]
+        if not (r["type"].lower().endswith("roleassignments") and r["name"].endswith("000000000002"))
+    ]
+    scoped = run_through_emulator(data, playbooks=BOTH, scope=Scope(subscriptions=(b.S1,)))
+    grants = _grants(scoped.first.changes)
+    assert grants and not any("/managementgroups/" in scope for scope, _, _ in grants)
+    whole = run_through_emulator(data, playbooks=BOTH, scope=Scope(management_group=b.MG))
+    assert any("/managementgroups/" in scope for scope, _, _ in _grants(whole.first.changes))
