@@ -55,6 +55,7 @@ def _parse_fault(text: str) -> Fault:
 @click.option("--throttling/--no-throttling", default=None, help="ARM and Resource Graph throttling.")
 @click.option("--provider-polls", type=int, default=None, help="GETs a provider registration takes.")
 @click.option("--lro-polls", type=int, default=None, help="Polls a long-running operation takes.")
+@click.option("--remediation-polls", type=int, default=None, help="Polls each state of a remediation takes.")
 @click.option("--page-size", type=int, default=None, help="Items per ARM list page.")
 @click.option("--fault", "faults", multiple=True, help="Inject a fault: ROUTE=STATUS[@RATE] or ROUTE=drop[@RATE].")
 def serve(
@@ -65,6 +66,7 @@ def serve(
     throttling: bool | None,
     provider_polls: int | None,
     lro_polls: int | None,
+    remediation_polls: int | None,
     page_size: int | None,
     faults: tuple[str, ...],
 ) -> None:
@@ -74,6 +76,7 @@ def serve(
         "throttling": throttling,
         "provider_registration_polls": provider_polls,
         "lro_polls": lro_polls,
+        "remediation_polls": remediation_polls,
         "page_size": page_size,
     }
     if faults:

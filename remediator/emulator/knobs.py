@@ -37,6 +37,8 @@ class Knobs:
 
     provider_registration_polls: int = 3
     lro_polls: int = 2
+    # Observing polls each state of a remediation task lasts (Evaluating, Running, each batch).
+    remediation_polls: int = 1
     page_size: int = 100
     retry_after_seconds: int = 0
     latency_ms: float = 0.0

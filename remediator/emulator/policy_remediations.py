@@ -4,13 +4,11 @@ Routes: PUT/GET/DELETE, list (``$top``, ``$filter`` on PolicyAssignmentId /
 PolicyDefinitionReferenceId), ``listDeployments`` and ``cancel``, at management group,
 subscription, resource group and resource scope (``{scope*}``).
 
-A task advances one step per observing poll (GET, list, listDeployments), never by wall clock:
+A task advances by observing polls (GET, list, listDeployments), never by wall clock:
 Accepted -> Evaluating -> Running (targets chosen, one deployment each; ``parallelDeployments`` of
-them run per poll, and once failures exceed ``failureThreshold`` the rest are canceled) ->
-Succeeded, or Failed when any deployment failed. Each deployment runs as the assignment's managed identity and fails
-with ``AuthorizationFailed`` where that identity lacks an action at the machine or at a linked
-resource (see ``policy_effects``); a successful one applies the effect and flips the machine's
-policy state to Compliant (which Resource Graph then serves).
+them run per phase, and once failures exceed ``failureThreshold`` the rest are canceled) ->
+Succeeded, or Failed when any deployment failed; each state lasts ``remediation_polls`` polls
+(a knob). The run itself, and what a deployment does, is ``policy_remediation_runs``.
 
 ``resourceCount``, ``parallelDeployments`` and ``failureThreshold`` are honoured from 2021-10-01;
 ``filters.resourceIds`` (at most 100, not with ReEvaluateCompliance) only from 2024-10-01: the
@@ -26,13 +24,11 @@ import re
 import uuid
 from typing import Any
 
-from remediator.emulator.authorization import authorization_failed, permitted
-from remediator.emulator.policy_effects import apply_to_machine, configuration_assignment_id, plan_deployment
-from remediator.emulator.policy_evaluation import evaluate
-from remediator.emulator.policy_model import assignment_member, assignment_principal, effect_of, in_scope, require_scope
+from remediator.emulator.policy_model import assignment_member, effect_of, in_scope, require_scope
+from remediator.emulator.policy_remediation_runs import deployments_of, observe, start_run, stop_run
 from remediator.emulator.routing import ArmError, Request, Response, Route, paged, route
 from remediator.emulator.state import EmulatorState
-from remediator.emulator.store import resource_group_of, split_id, subscription_of
+from remediator.emulator.store import split_id
 
 ROUTES: list[Route] = []
 
@@ -43,14 +39,7 @@ NEW_FIELDS = ("resourceCount", "parallelDeployments", "failureThreshold", "statu
 TYPE = "Microsoft.PolicyInsights/remediations"
 BASE = "{scope*}/providers/Microsoft.PolicyInsights/remediations"
 RUNNING = ("Accepted", "Evaluating", "Running")
-DEPLOYMENT_NAMESPACE = uuid.UUID("0f3a9b52-7c1e-4d8a-b6a5-2e9f1c4d7a10")
 _FILTER_CLAUSE = re.compile(r"^\s*(PolicyAssignmentId|PolicyDefinitionReferenceId)\s+eq\s+'([^']*)'\s*$", re.I)
-
-
-def _bookkeeping(state: EmulatorState) -> dict[str, list[dict[str, Any]]]:
-    policy = state.extras.setdefault("policy", {})
-    deployments: dict[str, list[dict[str, Any]]] = policy.setdefault("deployments", {})
-    return deployments
 
 
 def _invalid(message: str) -> ArmError:
@@ -163,168 +152,13 @@ def put_remediation(state: EmulatorState, request: Request) -> Response:
         },
     }
     state.store.put(body)
-    _bookkeeping(state)[remediation_id.lower()] = []
-    polls = int(getattr(state.knobs, "remediation_polls", 3))
-    state.countdowns.start("remediation:" + remediation_id, polls, lambda left: _tick(state, remediation_id, left))
-    return Response(200 if existing else 201, _served(request, body))
-
-
-def _tick(state: EmulatorState, remediation_id: str, remaining: int) -> None:
-    remediation = state.store.get_live(remediation_id)
-    if remediation is None:
-        return
-    props = remediation["properties"]
-    props["lastUpdatedOn"] = state.now_iso()
-    if remaining >= 2:
-        props["provisioningState"] = "Evaluating"
-        return
-    deployments = _bookkeeping(state).setdefault(remediation_id.lower(), [])
-    if not deployments:
-        deployments.extend(_start_deployments(state, remediation))
-        props["deploymentStatus"]["totalDeployments"] = len(deployments)
-    if remaining == 1:
-        props["provisioningState"] = "Running"
-        return
-    # parallelDeployments at a time, one batch per poll; past the failure threshold the rest is canceled.
-    batch = [d for d in deployments if d["status"] == "Running"][: int(props.get("parallelDeployments") or 10)]
-    for deployment in batch:
-        _run_deployment(state, remediation, deployment)
-    failed = sum(1 for d in deployments if d["status"] == "Failed")
-    threshold = float((props.get("failureThreshold") or {}).get("percentage", 1.0))
-    pending = [d for d in deployments if d["status"] == "Running"]
-    if pending and failed / len(deployments) > threshold:
-        for deployment in pending:
-            deployment.update(status="Canceled", lastUpdatedOn=state.now_iso())
-        pending = []
-    if pending:
-        props["deploymentStatus"]["failedDeployments"] = failed
-        props["deploymentStatus"]["successfulDeployments"] = sum(1 for d in deployments if d["status"] == "Succeeded")
-        state.countdowns.start("remediation:" + remediation_id, 1, lambda left: _tick(state, remediation_id, left))
-        return
-    props["deploymentStatus"] = {
-        "totalDeployments": len(deployments),
-        "successfulDeployments": sum(1 for d in deployments if d["status"] == "Succeeded"),
-        "failedDeployments": failed,
-    }
-    props["provisioningState"] = "Failed" if failed else "Succeeded"
-    props["statusMessage"] = f"{failed} of {len(deployments)} deployments failed" if failed else "Remediation succeeded"
-
-
-def _start_deployments(state: EmulatorState, remediation: dict[str, Any]) -> list[dict[str, Any]]:
-    props = remediation["properties"]
-    scope = str(remediation["id"])[: str(remediation["id"]).lower().rfind("/providers/microsoft.policyinsights/")]
-    reference = str(props.get("policyDefinitionReferenceId") or "").lower()
-    filters = props.get("filters") or {}
-    ids = {str(i).lower() for i in filters.get("resourceIds") or []}
-    locations = {str(x).lower().replace(" ", "") for x in filters.get("locations") or []}
-    limit = int(props.get("resourceCount") or 500)
-    if props.get("resourceDiscoveryMode") == "ReEvaluateCompliance":
-        evaluate(
-            state,
-            [
-                r
-                for r in state.policy_states
-                if str(r.get("policyAssignmentId", "")).lower() == str(props["policyAssignmentId"]).lower()
-                and in_scope(state, str(r.get("resourceId", "")), scope)
-            ],
-        )
-    chosen: dict[str, dict[str, Any]] = {}
-    for record in state.policy_states:
-        resource_id = str(record.get("resourceId", ""))
-        if str(record.get("policyAssignmentId", "")).lower() != str(props["policyAssignmentId"]).lower():
-            continue
-        if str(record.get("policyDefinitionReferenceId") or "").lower() != reference:
-            continue
-        if str(record.get("complianceState", "")).lower() != "noncompliant" or resource_id.lower() in chosen:
-            continue
-        if not in_scope(state, resource_id, scope) or (ids and resource_id.lower() not in ids):
-            continue
-        machine = state.store.get_live(resource_id)
-        location = str((machine or {}).get("location") or record.get("resourceLocation") or "")
-        if locations and location.lower().replace(" ", "") not in locations:
-            continue
-        chosen[resource_id.lower()] = {"resourceId": resource_id, "location": location}
-        if len(chosen) >= limit:
-            break
-    now = state.now_iso()
-    out = []
-    for target in chosen.values():
-        resource_id = target["resourceId"]
-        name = str(uuid.uuid5(DEPLOYMENT_NAMESPACE, f"{remediation['id']}|{resource_id}".lower()))
-        group = resource_group_of(resource_id)
-        where = f"/subscriptions/{subscription_of(resource_id)}" + (f"/resourcegroups/{group}" if group else "")
-        out.append(
-            {
-                "remediatedResourceId": resource_id,
-                "deploymentId": f"{where}/providers/microsoft.resources/deployments/{name}",
-                "status": "Running",
-                "resourceLocation": target["location"],
-                "createdOn": now,
-                "lastUpdatedOn": now,
-            }
-        )
-    return out
-
-
-def _run_deployment(state: EmulatorState, remediation: dict[str, Any], deployment: dict[str, Any]) -> None:
-    deployment["lastUpdatedOn"] = state.now_iso()
-    props = remediation["properties"]
-    assignment = state.store.get_live(str(props["policyAssignmentId"]))
-    machine = state.store.get(deployment["remediatedResourceId"])
-    member = (
-        assignment_member(state, assignment, str(props.get("policyDefinitionReferenceId") or ""))
-        if assignment
-        else None
-    )
-    if assignment is None or machine is None or member is None:
-        deployment.update(
-            status="Failed", error={"code": "ResourceNotFound", "message": "The target no longer exists."}
-        )
-        return
-    principal = assignment_principal(state, assignment)
-    if not principal:
-        deployment.update(
-            status="Failed",
-            error={
-                "code": "PrincipalNotFound",
-                "message": f"The managed identity of policy assignment '{assignment['id']}' does not exist.",
-            },
-        )
-        return
-    definition, parameters = member
-    plan = plan_deployment(machine, definition, parameters, effect_of(definition, parameters))
-    for action, scope in plan.checks:
-        if not permitted(state, principal, action, scope):
-            deployment.update(status="Failed", error=authorization_failed(principal, action, scope))
-            return
-    apply_to_machine(machine, plan)
-    state.store.put(machine)
-    if plan.configuration_id:
-        assignment_id = configuration_assignment_id(str(machine["id"]), plan.configuration_id)
-        state.store.put(
-            {
-                "id": assignment_id,
-                "name": split_id(assignment_id)[-1],
-                "type": "Microsoft.Maintenance/configurationAssignments",
-                "location": machine.get("location", ""),
-                "properties": {"maintenanceConfigurationId": plan.configuration_id, "resourceId": machine["id"]},
-            }
-        )
-    reference = str(props.get("policyDefinitionReferenceId") or "").lower()
-    for record in state.policy_states:
-        if (
-            str(record.get("resourceId", "")).lower() == str(machine["id"]).lower()
-            and str(record.get("policyAssignmentId", "")).lower() == str(assignment["id"]).lower()
-            and str(record.get("policyDefinitionReferenceId") or "").lower() == reference
-        ):
-            record["complianceState"] = "Compliant"
-            record["timestamp"] = state.now_iso()
-    state.policy_states_changed()
-    deployment["status"] = "Succeeded"
+    accepted = _served(request, body)  # before the run starts: with remediation_polls=0 it ends at once
+    start_run(state, remediation_id)
+    return Response(200 if existing else 201, accepted)
 
 
 def _observed(state: EmulatorState, remediation_id: str) -> dict[str, Any]:
-    state.countdowns.poll("remediation:" + remediation_id)
+    observe(state, remediation_id)
     found = state.store.get(remediation_id)
     if found is None:
         raise ArmError(
@@ -344,7 +178,7 @@ def get_remediation(state: EmulatorState, request: Request) -> Response:
 def list_deployments(state: EmulatorState, request: Request) -> Response:
     remediation_id = _remediation_id(request)
     _observed(state, remediation_id)
-    items = copy.deepcopy(_bookkeeping(state).get(remediation_id.lower(), []))
+    items = copy.deepcopy(deployments_of(state).get(remediation_id.lower(), []))
     return paged(request, items, page_size=state.knobs.page_size)
 
 
@@ -357,10 +191,10 @@ def cancel_remediation(state: EmulatorState, request: Request) -> Response:
     props = remediation["properties"]
     if props.get("provisioningState") not in RUNNING:
         raise _invalid(f"The remediation '{request.params['name']}' is not running and cannot be canceled.")
-    state.countdowns.cancel("remediation:" + remediation_id)
+    stop_run(state, remediation_id)
     props["provisioningState"] = "Canceled"
     props["lastUpdatedOn"] = state.now_iso()
-    for deployment in _bookkeeping(state).get(remediation_id.lower(), []):
+    for deployment in deployments_of(state).get(remediation_id.lower(), []):
         if deployment["status"] == "Running":
             deployment["status"] = "Canceled"
     return Response(200, _served(request, remediation))
@@ -369,9 +203,9 @@ def cancel_remediation(state: EmulatorState, request: Request) -> Response:
 @route(ROUTES, "DELETE", BASE + "/{name}", api_versions=VERSIONS)
 def delete_remediation(state: EmulatorState, request: Request) -> Response:
     remediation_id = _remediation_id(request)
-    state.countdowns.cancel("remediation:" + remediation_id)
+    stop_run(state, remediation_id)
     removed = state.store.delete(remediation_id)
-    _bookkeeping(state).pop(remediation_id.lower(), None)
+    deployments_of(state).pop(remediation_id.lower(), None)
     return Response(200, _served(request, removed)) if removed is not None else Response(204)
 
 
