@@ -23,7 +23,14 @@ from .clients import ArmClients
 from .definitions import read_definitions
 from .referenced_reads import CONFIGURATION_TYPE, referenced_configurations
 from .remediation_reads import REMEDIATION_TYPE, read_remediations, with_failed_deployments
-from .resource_graph import TENANT_LEVEL_TYPES, GraphReader, GraphScope, build_query, group_by_table
+from .resource_graph import (
+    NON_COMPLIANT_POLICY_STATES,
+    TENANT_LEVEL_TYPES,
+    GraphReader,
+    GraphScope,
+    build_query,
+    group_by_table,
+)
 from .sdk_values import enum_text, raw_body
 
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
@@ -191,18 +198,14 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
         if scope.management_group and not scope.subscriptions
         else GraphScope(subscriptions=tuple(s.subscription_id for s in subscriptions))
     )
-    wanted_types = {t.lower() for t in needs.resource_types}
-    query_types = wanted_types | ({POLICY_STATE_TYPE} if needs.policy_states else set())
+    wanted_types = {t.lower() for t in needs.resource_types} - {POLICY_STATE_TYPE}
     resources: list[Resource] = []
     policy_states: list[PolicyState] = []
     if subscriptions or graph_scope.management_group:
-        for table, table_types in group_by_table(query_types).items():
-            for row in _table_rows(graph, graph_scope, table, table_types):
-                row_type = str(row.get("type", "")).lower()
-                if row_type == POLICY_STATE_TYPE and needs.policy_states:
-                    policy_states.append(_policy_state(row))
-                if row_type in wanted_types or row_type != POLICY_STATE_TYPE:
-                    resources.append(Resource.from_arm(row))
+        for table, table_types in group_by_table(wanted_types).items():
+            resources.extend(Resource.from_arm(row) for row in _table_rows(graph, graph_scope, table, table_types))
+        if needs.policy_states:
+            policy_states = [_policy_state(row) for row in graph.rows(graph_scope, NON_COMPLIANT_POLICY_STATES)]
 
     any_subscription = subscriptions[0].subscription_id if subscriptions else None
     if POLICY_ASSIGNMENT_TYPE in wanted_types:

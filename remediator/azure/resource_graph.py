@@ -84,6 +84,14 @@ def build_query(table: str, types: Sequence[str]) -> str:
     return f"{table} | where type in~ ({quoted}) | project {PROJECTION}"
 
 
+# Playbooks act only on non-compliant states; a landing zone holds tens of millions of the others
+# (every policy, every resource), so the filter runs in Resource Graph, not here.
+NON_COMPLIANT_POLICY_STATES = (
+    "policyresources | where type =~ 'microsoft.policyinsights/policystates' "
+    f"| where properties.complianceState =~ 'NonCompliant' | project {PROJECTION}"
+)
+
+
 def quota_wait_seconds(headers: Mapping[str, str], max_wait: float) -> float:
     """Seconds to wait before the next query: 0 unless the quota is spent.
 

@@ -3,7 +3,12 @@ emulator's KQL subset and names a real Resource Graph table."""
 
 from __future__ import annotations
 
-from remediator.azure.resource_graph import NOT_IN_RESOURCE_GRAPH, build_query, group_by_table
+from remediator.azure.resource_graph import (
+    NON_COMPLIANT_POLICY_STATES,
+    NOT_IN_RESOURCE_GRAPH,
+    build_query,
+    group_by_table,
+)
 from remediator.emulator.graph.parser import compile_query
 from remediator.emulator.graph.tables import TABLES
 from remediator.playbook import Needs, load_playbooks
@@ -20,3 +25,4 @@ def test_the_queries_of_all_playbooks_parse_in_the_subset() -> None:
     for table, table_types in grouped.items():
         assert table in TABLES
         compile_query(build_query(table, table_types))  # raises KqlError outside the subset
+    compile_query(NON_COMPLIANT_POLICY_STATES)
