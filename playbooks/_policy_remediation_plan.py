@@ -204,9 +204,9 @@ def remediable_targets(ctx: Context) -> list[Target]:
         machine = estate.get(state.resource_id)
         if machine is None or machine.type_key not in (VIRTUAL_MACHINE, ARC_MACHINE):
             continue
-        # An excluded machine must not ride along in another machine's task (resourceIds).
-        if ctx.excluded(machine.id):
-            continue
+        # An excluded machine must not ride along in another machine's task: it is kept as a
+        # blocked target, so a locations filter can leave its location out too.
+        excluded = ctx.excluded(machine.id)
         shared_key = (
             state.policy_assignment_id.lower(),
             state.policy_definition_id.lower(),
@@ -228,7 +228,7 @@ def remediable_targets(ctx: Context) -> list[Target]:
                 member=shared.member,
                 reasons=missed_reasons(estate, machine),
                 task_scope=_task_scope(scope_option, shared.assignment, machine),
-                blocked=shared.blocked,
+                blocked=EXCLUDED if excluded else shared.blocked,
                 running=shared.running,
                 role_gaps=_role_gaps(ctx, shared, machine),
             )
@@ -274,6 +274,9 @@ def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list
     }
 
 
+EXCLUDED = "excluded by the run's guardrails"
+
+
 def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], dict[str, Any]]:
     """The task covering each target: ``{(machine key, target key): task}``.
 
@@ -285,17 +288,23 @@ def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], di
     by_locations = ctx.option("filter", "resourceIds") == "locations" or mode == "ReEvaluateCompliance"
     chunk = min(int(ctx.option("max_resources_per_task", MAX_RESOURCE_IDS)), MAX_RESOURCE_IDS)
     groups: dict[tuple[str, str], list[Target]] = {}
+    # Locations that hold an excluded machine of the group: a locations filter would remediate it.
+    fenced: dict[tuple[str, str], set[str]] = {}
     for target in targets:
+        group_key = (target.key, target.task_scope.lower())
+        if target.blocked == EXCLUDED:
+            fenced.setdefault(group_key, set()).add(target.machine.location.lower())
         if target.blocked or target.running:
             continue
-        groups.setdefault((target.key, target.task_scope.lower()), []).append(target)
+        groups.setdefault(group_key, []).append(target)
     covering: dict[tuple[str, str], dict[str, Any]] = {}
-    for members in groups.values():
+    for group_key, members in groups.items():
         members.sort(key=lambda t: t.machine.key)
         scope = members[0].task_scope
         if by_locations:
+            members = [t for t in members if t.machine.location.lower() not in fenced.get(group_key, set())]
             locations = sorted({t.machine.location.lower() for t in members if t.machine.location})
-            parts = [(members, {"locations": locations})]
+            parts = [(members, {"locations": locations})] if locations else []
         else:
             parts = [
                 (members[i : i + chunk], {"resourceIds": [t.machine.id for t in members[i : i + chunk]]})

@@ -381,3 +381,25 @@ def test_a_run_scoped_to_a_subscription_never_grants_at_the_management_group_abo
     assert grants and not any("/managementgroups/" in scope for scope, _, _ in grants)
     whole = run_through_emulator(data, playbooks=BOTH, scope=Scope(management_group=b.MG))
     assert any("/managementgroups/" in scope for scope, _, _ in _grants(whole.first.changes))
+
+
+def test_a_locations_filter_never_covers_the_location_of_an_excluded_machine() -> None:
+    from remediator.engine import Guardrails
+
+    gallery = sc.VM_GALLERY["id"]
+    options = {"policy-remediation": {"filter": "locations"}}
+    guard = Guardrails(exclude=(gallery.lower(),))
+    with harness(sc.landing_zone(), playbooks=BOTH, options=options, guardrails=guard) as h:
+        plan = h.plan().plan
+        excluded_location = sc.VM_GALLERY["location"].lower()
+        for change in plan.changes:
+            if (
+                change.action == "create-remediation"
+                and change.params["body"]["properties"].get("policyAssignmentId", "").lower()
+                == str(sc.A_OLD["id"]).lower()
+            ):
+                assert excluded_location not in change.params["body"]["properties"]["filters"]["locations"]
+        h.apply(plan)
+        vm = h.emulator.get(gallery)
+        patch = vm["properties"].get("osProfile", {}).get("windowsConfiguration", {}).get("patchSettings", {})
+        assert patch.get("assessmentMode") != "AutomaticByPlatform"
