@@ -177,8 +177,11 @@ def get_remediation(state: EmulatorState, request: Request) -> Response:
 @route(ROUTES, "GET", BASE + "/{name}/listDeployments", api_versions=VERSIONS, name="list_deployments_next")
 def list_deployments(state: EmulatorState, request: Request) -> Response:
     remediation_id = _remediation_id(request)
-    _observed(state, remediation_id)
-    items = copy.deepcopy(deployments_of(state).get(remediation_id.lower(), []))
+    remediation = _observed(state, remediation_id)
+    ran = deployments_of(state).get(remediation_id.lower())
+    # A task the estate describes (an export of past runs) lists the deployments it carries.
+    seeded = (remediation.get("properties") or {}).get("deployments") or []
+    items = copy.deepcopy(ran if ran is not None else seeded)
     return paged(request, items, page_size=state.knobs.page_size)
 
 
