@@ -92,6 +92,13 @@ def _task_scope(option: str, assignment: Assignment, machine: Resource) -> str:
 
 
 def _blocked(ctx: Context, assignment: Assignment) -> str:
+    enforcement = str(assignment.resource.properties.get("enforcementMode") or "Default")
+    if enforcement.lower() == "donotenforce" and not ctx.option("remediate_do_not_enforce", False):
+        # Owners set DoNotEnforce to try an assignment out; a task would enforce it for them.
+        return (
+            "the assignment's enforcementMode is DoNotEnforce (a what-if); set "
+            "playbooks.policy-remediation.options.remediate_do_not_enforce: true to remediate it anyway"
+        )
     principals = identity_principals(ctx.estate, assignment)
     if not principals:
         return "the assignment has no managed identity (see policy-identity-roles)"

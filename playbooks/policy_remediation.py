@@ -62,6 +62,10 @@ OPTIONS_SCHEMA = {
             "description": "Stop a task once this fraction of its deployments failed (ARM's default: 1)",
         },
         "trigger_evaluation": {"type": "boolean", "description": "Run a compliance scan after each task"},
+        "remediate_do_not_enforce": {
+            "type": "boolean",
+            "description": "Also remediate assignments whose enforcementMode is DoNotEnforce (default false)",
+        },
         "api_version": {
             "type": "string",
             "description": "Remediations api-version (default 2024-10-01 with resourceIds, else 2021-10-01)",

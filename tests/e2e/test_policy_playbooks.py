@@ -403,3 +403,25 @@ def test_a_locations_filter_never_covers_the_location_of_an_excluded_machine() -
         vm = h.emulator.get(gallery)
         patch = vm["properties"].get("osProfile", {}).get("windowsConfiguration", {}).get("patchSettings", {})
         assert patch.get("assessmentMode") != "AutomaticByPlatform"
+
+
+def test_a_do_not_enforce_assignment_is_reported_not_remediated_unless_asked() -> None:
+    data = sc.landing_zone()
+    for resource in data["resources"]:
+        if resource["id"] == sc.A_OLD["id"]:
+            resource["properties"]["enforcementMode"] = "DoNotEnforce"
+    quiet = run_through_emulator(data, playbooks=["policy-remediation"])
+    assert not any(
+        c.params["body"]["properties"]["policyAssignmentId"] == sc.A_OLD["id"]
+        for c in quiet.first.changes
+        if c.action == "create-remediation"
+    )
+    assert any("DoNotEnforce" in f.detail and not f.fixable for f in quiet.first.findings)
+    asked = run_through_emulator(
+        data, playbooks=["policy-remediation"], options={"policy-remediation": {"remediate_do_not_enforce": True}}
+    )
+    assert any(
+        c.params["body"]["properties"]["policyAssignmentId"] == sc.A_OLD["id"]
+        for c in asked.first.changes
+        if c.action == "create-remediation"
+    )
