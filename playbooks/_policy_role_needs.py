@@ -181,6 +181,10 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
         need(scope_at_level(linked_id, linked_level), grant, reason)
     if ctx.option("read_failed_deployments", True):
         for scope, reference, summary in _failed_deployment_scopes(ctx, assignment):
+            # An error message is not a trustworthy place to learn a broad scope from: only what
+            # sits in a subscription (a linked disk, image, encryption set or their group) is granted.
+            if not scope.lower().startswith("/subscriptions/") or scope_level(scope) == "subscription":
+                continue
             need(scope, _roles_for(members, reference), summary)
     visible_groups = {group.key for group in estate.of_type(MANAGEMENT_GROUP)}
     lacking = []
