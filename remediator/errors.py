@@ -40,7 +40,13 @@ class ArmOperationError(RemediatorError):
 
     exit_code = 3
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.detail = message
+        # The HTTP status when ARM answered: "not found" is a 404, whatever code the RP puts in it.
+        self.status = status
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404 or self.code in ("NotFound", "ResourceNotFound", "Http404")

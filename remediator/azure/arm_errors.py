@@ -74,7 +74,7 @@ def error_message(exc: HttpResponseError) -> str:
 
 
 def to_arm_error(exc: HttpResponseError) -> ArmOperationError:
-    return ArmOperationError(error_code(exc), error_message(exc))
+    return ArmOperationError(error_code(exc), error_message(exc), exc.status_code)
 
 
 def to_access_error(exc: BaseException, *secrets: str | None) -> AzureAccessError:

@@ -104,7 +104,7 @@ def delete_resource(
     try:
         _write(clients, "DELETE", resource_id, api_version, None, subscription_id)
     except ArmOperationError as exc:
-        if exc.code in ("ResourceNotFound", "NotFound", "Http404"):
+        if exc.not_found:
             return False
         raise
     return True

@@ -42,8 +42,6 @@ PATCHABLE_PREFIXES = (
     "properties.osProfile.linuxConfiguration.patchSettings.",
 )
 PATCHABLE_EXACT = ("properties.osProfile.windowsConfiguration.enableAutomaticUpdates",)
-# How the Maintenance RP and ARM say "no such assignment".
-NOT_FOUND_CODES = frozenset({"NotFound", "ResourceNotFound", "Http404"})
 
 
 # --- configuration assignments ----------------------------------------------------------------
@@ -120,7 +118,7 @@ def _assigned_configuration(clients: ArmClients, change: Change) -> str | None:
         with arm_errors():
             found = target.get(clients)
     except ArmOperationError as exc:
-        if exc.code in NOT_FOUND_CODES:
+        if exc.not_found:
             return None
         raise
     return found.maintenance_configuration_id
@@ -159,7 +157,7 @@ def _delete_assignment(clients: ArmClients, change: Change) -> str:
                 target.delete(clients)
         except ArmOperationError as exc:
             # Already gone (a rerun, or someone else removed it): the change is done.
-            if exc.code not in NOT_FOUND_CODES:
+            if not exc.not_found:
                 raise
 
     call_with_retry(OPERATION_IN_PROGRESS, clients.settings, delete)

@@ -175,7 +175,7 @@ class RemediationTarget:
             with arm_errors():
                 body = self._call(clients, "get", api_version=api_version, cls=raw_json)
         except ArmOperationError as exc:
-            if exc.code in ("RemediationNotFound", "ResourceNotFound", "NotFound", "Http404"):
+            if exc.not_found or exc.code == "RemediationNotFound":
                 return None
             raise
         return dict(body)

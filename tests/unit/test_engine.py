@@ -301,3 +301,9 @@ def test_the_backend_settles_after_each_group_that_applied_something() -> None:
     plan = Plan(generated_at=NOW, dry_run=False, scope={}, findings=(), changes=(task, grant))
     Engine(backend, []).apply(plan)
     assert backend.settled == [[grant.id], [task.id]]
+
+
+def test_not_found_is_a_404_whatever_code_the_provider_uses() -> None:
+    assert ArmOperationError("ResourceGroupNotFound", "gone", 404).not_found
+    assert ArmOperationError("NotFound", "gone").not_found
+    assert not ArmOperationError("Conflict", "busy", 409).not_found
