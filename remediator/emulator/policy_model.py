@@ -40,6 +40,17 @@ def effect_of(definition: dict[str, Any], parameters: dict[str, Any]) -> str:
     return str(effect or "").lower()
 
 
+def assignment_facts(state: EmulatorState, assignment_id: str, reference: str) -> tuple[str, str] | None:
+    """(the assignment's scope, the member's effect in lowercase) as policy states show them
+    (``policyAssignmentScope``, ``policyDefinitionAction``); None when the assignment is unknown."""
+    assignment = state.store.get_live(assignment_id) if assignment_id else None
+    if assignment is None:
+        return None
+    member = assignment_member(state, assignment, reference)
+    scope = str((assignment.get("properties") or {}).get("scope") or "")
+    return scope, effect_of(*member) if member else ""
+
+
 def assignment_member(
     state: EmulatorState, assignment: dict[str, Any], reference: str
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:

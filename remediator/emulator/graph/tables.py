@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from remediator.emulator.policy_model import assignment_facts
 from remediator.emulator.shapes import graph_row
 from remediator.emulator.state import MANAGEMENT_GROUP_TYPE, EmulatorState
 from remediator.emulator.store import resource_group_of, subscription_of
@@ -46,6 +47,11 @@ _TABLE_OF_TYPE = {
 # Graph spells some types differently from the id they are derived from.
 _GRAPH_TYPE = {"microsoft.resources/resourcegroups": "microsoft.resources/subscriptions/resourcegroups"}
 
+_POLICY_TYPES = (
+    "microsoft.authorization/policyassignments",
+    "microsoft.authorization/policydefinitions",
+    "microsoft.authorization/policysetdefinitions",
+)
 POLICY_STATE_NAMESPACE = uuid.UUID("6b0c0e9e-3c55-4a0f-9a0e-51f5d1c6a2b7")
 
 
@@ -125,7 +131,13 @@ def table_rows(state: EmulatorState, table: str, types: frozenset[str] | None = 
             )
         )
     if wanted("microsoft.policyinsights/policystates"):
-        states_key = (state.policy_states_version, id(state.policy_states), len(state.policy_states))
+        # Rows read the assignments and definitions too: a changed effect parameter shows.
+        states_key = (
+            state.policy_states_version,
+            id(state.policy_states),
+            len(state.policy_states),
+            *(state.store.type_version(t) for t in _POLICY_TYPES),
+        )
         rows.extend(_cached(state, "policy-states", states_key, lambda: policy_state_rows(state)))
     return rows
 
@@ -165,10 +177,26 @@ def _group_display_name(state: EmulatorState, name: str) -> str:
 
 
 def policy_state_rows(state: EmulatorState) -> list[Row]:
-    """``microsoft.policyinsights/policystates`` rows of ``policyresources``, one per record."""
+    """``microsoft.policyinsights/policystates`` rows of ``policyresources``, one per record.
+
+    Their properties are the record's, plus what Resource Graph's rows carry from the assignment
+    (the policy states API's field names): ``policyAssignmentScope`` and ``policyDefinitionAction``,
+    the member's effect in lowercase. For an assignment the estate does not hold, the record's
+    own values (an export's) are kept.
+    """
+    facts: dict[tuple[str, str], tuple[str, str] | None] = {}  # one reading per assignment member
     rows: list[Row] = []
     for record in state.policy_states:
         resource_id = str(record.get("resourceId", ""))
+        member = (str(record.get("policyAssignmentId") or ""), str(record.get("policyDefinitionReferenceId") or ""))
+        key_of_member = (member[0].lower(), member[1].lower())
+        if key_of_member not in facts:
+            facts[key_of_member] = assignment_facts(state, *member)
+        scope, action = facts[key_of_member] or (
+            str(record.get("policyAssignmentScope") or ""),
+            str(record.get("policyDefinitionAction") or ""),
+        )
+        properties = {**record, "policyAssignmentScope": scope, "policyDefinitionAction": action.lower()}
         key = "|".join(
             str(record.get(k, "")).lower() for k in ("resourceId", "policyAssignmentId", "policyDefinitionReferenceId")
         )
@@ -186,7 +214,7 @@ def policy_state_rows(state: EmulatorState) -> list[Row]:
                 "managedBy": "",
                 "sku": None,
                 "plan": None,
-                "properties": dict(record),
+                "properties": properties,
                 "tags": {},
                 "identity": {},
                 "zones": None,
