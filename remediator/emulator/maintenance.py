@@ -35,13 +35,13 @@ from remediator.emulator.maintenance_common import (
     invalid,
     is_dynamic_scope,
     require_subscription,
-    system_data,
 )
 from remediator.emulator.maintenance_runs import dynamic_scope_members as dynamic_scope_members
 from remediator.emulator.routing import ArmError, Request, Response, Route, route
 from remediator.emulator.shapes import arm_view
 from remediator.emulator.state import EmulatorState
 from remediator.emulator.store import split_id
+from remediator.emulator.system_data import system_data
 
 ROUTES: list[Route] = []
 CONFIG_PATH = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Maintenance"
@@ -114,7 +114,7 @@ def put_configuration(state: EmulatorState, request: Request) -> Response:
         "name": request.params["resourceName"],
         "type": CONFIGURATION_TYPE,
         "properties": properties,
-        "systemData": system_data(state, existing),
+        "systemData": system_data(state, existing, request.principal),
     }
     state.store.put(resource)
     return Response(200 if existing else 201, arm_view(resource))
@@ -141,7 +141,7 @@ def patch_configuration(state: EmulatorState, request: Request) -> Response:
         elif key not in ("id", "name", "type", "systemData"):
             merged[key] = value
     validate_window(merged.get("properties") or {})
-    merged["systemData"] = system_data(state, existing)
+    merged["systemData"] = system_data(state, existing, request.principal)
     state.store.put(merged)
     return Response(200, arm_view(merged))
 
@@ -215,7 +215,7 @@ def put_assignment(state: EmulatorState, request: Request) -> Response:
         "name": request.params["name"],
         "type": ASSIGNMENT_TYPE,
         "properties": properties,
-        "systemData": system_data(state, existing),
+        "systemData": system_data(state, existing, request.principal),
     }
     if body.get("location"):
         resource["location"] = body["location"]
@@ -258,7 +258,7 @@ def patch_assignment(state: EmulatorState, request: Request) -> Response:
             f"Maintenance configuration '{properties.get('maintenanceConfigurationId')}' was not found.",
         )
     existing["properties"] = properties
-    existing["systemData"] = system_data(state, existing)
+    existing["systemData"] = system_data(state, existing, request.principal)
     state.store.put(existing)
     return Response(200, arm_view(existing))
 

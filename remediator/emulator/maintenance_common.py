@@ -1,8 +1,6 @@
-"""What the Microsoft.Maintenance route modules share: api-versions, types, scope checks, systemData."""
+"""What the Microsoft.Maintenance route modules share: api-versions, types, scope checks."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from remediator.emulator.routing import ArmError
 from remediator.emulator.state import EmulatorState
@@ -19,19 +17,6 @@ MACHINE_TYPES = ("microsoft.compute/virtualmachines", "microsoft.hybridcompute/m
 def require_subscription(state: EmulatorState, subscription_id: str) -> None:
     if state.subscription(subscription_id) is None:
         raise ArmError(404, "SubscriptionNotFound", f"The subscription '{subscription_id}' could not be found.")
-
-
-def system_data(state: EmulatorState, existing: dict[str, Any] | None) -> dict[str, Any]:
-    now = state.now_iso()
-    created = (existing or {}).get("systemData") or {}
-    return {
-        "createdBy": created.get("createdBy", "emulator"),
-        "createdByType": created.get("createdByType", "Application"),
-        "createdAt": created.get("createdAt", now),
-        "lastModifiedBy": "emulator",
-        "lastModifiedByType": "Application",
-        "lastModifiedAt": now,
-    }
 
 
 def invalid(message: str) -> ArmError:

@@ -22,6 +22,7 @@ from remediator.emulator.routing import ArmError, Request, Response, Route, rout
 from remediator.emulator.shapes import arm_view
 from remediator.emulator.state import EmulatorState
 from remediator.emulator.store import resource_group_of
+from remediator.emulator.system_data import system_data
 
 ROUTES: list[Route] = []
 
@@ -176,6 +177,7 @@ def put_apply_update(state: EmulatorState, request: Request) -> Response:
         "name": name,
         "type": APPLY_UPDATE_TYPE,
         "properties": {"resourceId": scope, "status": "Pending", "lastUpdateTime": state.now_iso()},
+        "systemData": system_data(state, None, request.principal),
     }
     if assigned:
         record["properties"]["maintenanceConfigurationId"] = assigned[0]["properties"]["maintenanceConfigurationId"]

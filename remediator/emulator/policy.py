@@ -38,6 +38,7 @@ from remediator.emulator.routing import (
 )
 from remediator.emulator.state import EmulatorState
 from remediator.emulator.store import resource_group_of, resource_type_of, split_id, subscription_of
+from remediator.emulator.system_data import system_data
 
 ROUTES: list[Route] = []
 
@@ -287,6 +288,7 @@ def put_policy_assignment(state: EmulatorState, request: Request) -> Response:
         "location": body.get("location"),
         "identity": identity,
         "properties": props,
+        "systemData": system_data(state, existing or None, request.principal),
     }
     state.store.put(stored)
     return Response(200 if existing else 201, copy.deepcopy(stored))

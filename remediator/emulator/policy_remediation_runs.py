@@ -28,6 +28,7 @@ from remediator.emulator.policy_evaluation import evaluate
 from remediator.emulator.policy_model import assignment_member, assignment_principal, effect_of, in_scope
 from remediator.emulator.state import EmulatorState
 from remediator.emulator.store import resource_group_of, split_id, subscription_of
+from remediator.emulator.system_data import MANAGED_IDENTITY, system_data
 
 DEPLOYMENT_NAMESPACE = uuid.UUID("0f3a9b52-7c1e-4d8a-b6a5-2e9f1c4d7a10")
 
@@ -217,6 +218,8 @@ def _run_deployment(state: EmulatorState, remediation: dict[str, Any], deploymen
                 "type": "Microsoft.Maintenance/configurationAssignments",
                 "location": machine.get("location", ""),
                 "properties": {"maintenanceConfigurationId": plan.configuration_id, "resourceId": machine["id"]},
+                # The deployment runs as the assignment's identity.
+                "systemData": system_data(state, state.store.get_live(assignment_id), principal, MANAGED_IDENTITY),
             }
         )
     reference = str(props.get("policyDefinitionReferenceId") or "").lower()

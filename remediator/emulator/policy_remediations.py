@@ -29,6 +29,7 @@ from remediator.emulator.policy_remediation_runs import deployments_of, observe,
 from remediator.emulator.routing import ArmError, Request, Response, Route, paged, route
 from remediator.emulator.state import EmulatorState
 from remediator.emulator.store import split_id
+from remediator.emulator.system_data import system_data
 
 ROUTES: list[Route] = []
 
@@ -142,14 +143,7 @@ def put_remediation(state: EmulatorState, request: Request) -> Response:
         "name": request.params["name"],
         "type": TYPE,
         "properties": props,
-        "systemData": {
-            "createdBy": request.principal,
-            "createdByType": "Application",
-            "createdAt": now,
-            "lastModifiedBy": request.principal,
-            "lastModifiedByType": "Application",
-            "lastModifiedAt": now,
-        },
+        "systemData": system_data(state, existing, request.principal),
     }
     state.store.put(body)
     accepted = _served(request, body)  # before the run starts: with remediation_polls=0 it ends at once
