@@ -57,6 +57,12 @@ def _parse_fault(text: str) -> Fault:
 @click.option("--lro-polls", type=int, default=None, help="Polls a long-running operation takes.")
 @click.option("--remediation-polls", type=int, default=None, help="Polls each state of a remediation takes.")
 @click.option("--page-size", type=int, default=None, help="Items per ARM list page.")
+@click.option(
+    "--log-response-body-bytes",
+    type=click.IntRange(min=0),
+    default=None,
+    help="The request log keeps answers up to this size (default 65536; 0: none).",
+)
 @click.option("--fault", "faults", multiple=True, help="Inject a fault: ROUTE=STATUS[@RATE] or ROUTE=drop[@RATE].")
 def serve(
     estate: str,
@@ -68,6 +74,7 @@ def serve(
     lro_polls: int | None,
     remediation_polls: int | None,
     page_size: int | None,
+    log_response_body_bytes: int | None,
     faults: tuple[str, ...],
 ) -> None:
     """Serve an estate over HTTPS until interrupted; print the endpoint, CA and environment."""
@@ -78,6 +85,7 @@ def serve(
         "lro_polls": lro_polls,
         "remediation_polls": remediation_polls,
         "page_size": page_size,
+        "log_response_body_bytes": log_response_body_bytes,
     }
     if faults:
         overrides["faults"] = tuple(_parse_fault(f) for f in faults)

@@ -153,8 +153,7 @@ class EmulatorWsgi:
             body=None if secret else body,
             route=route_name,
             principal=principal,
-            # A parsed copy, so later changes to the store do not rewrite what was answered.
-            response_body=json.loads(answer) if kept and answer is not None else None,
+            response_json=answer if kept else None,
             response_bytes=size,
             response_body_kept=kept,
         )

@@ -31,9 +31,10 @@ REGISTERED = "Registered"
 class LogEntry:
     """One served request, as tests and benchmarks read it.
 
-    ``body`` is the parsed request body; ``response_body`` a parsed copy of the JSON answer when
-    it was at most the ``log_response_body_bytes`` knob long (else None, and
-    ``response_body_kept`` is False); ``response_bytes`` is the answer's length either way.
+    ``body`` is the parsed request body; ``response_body`` the JSON answer, parsed afresh on each
+    read, when it was at most the ``log_response_body_bytes`` knob long (else None, and
+    ``response_body_kept`` is False); ``response_bytes`` is the answer's length either way. The
+    answer is held as the bytes sent (compact: a long run keeps thousands of them).
     A dropped connection is logged with status 0.
     """
 
@@ -46,9 +47,13 @@ class LogEntry:
     body: Any
     route: str = ""
     principal: str = ""
-    response_body: Any = None
+    response_json: bytes | None = None
     response_bytes: int = 0
     response_body_kept: bool = True
+
+    @property
+    def response_body(self) -> Any:
+        return json.loads(self.response_json) if self.response_json is not None else None
 
 
 def _load_builtins(folder: str, resource_type: str) -> dict[str, dict[str, Any]]:

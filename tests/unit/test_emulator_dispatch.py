@@ -133,3 +133,23 @@ def test_the_logged_answer_is_a_copy_and_token_answers_are_never_logged():
     assert (token_entry.response_body, token_entry.response_body_kept) == (None, False)
     assert token_entry.response_bytes > 0
     assert stored_entry.response_body == {"properties": {"n": 1}}
+
+
+def test_serve_sets_the_log_bound_from_its_flag(monkeypatch):
+    from click.testing import CliRunner
+
+    from remediator.emulator import Emulator
+    from remediator.emulator import cli as emulator_cli
+
+    seen: list[Knobs] = []
+    load = Emulator.load
+
+    def load_then_stop(source, **overrides):
+        seen.append(load("demo", **overrides).state.knobs)
+        raise UsageError("stop before serving")
+
+    monkeypatch.setattr(emulator_cli.Emulator, "load", load_then_stop)
+    runner = CliRunner()
+    runner.invoke(emulator_cli.emulator, ["serve", "--estate", "x", "--log-response-body-bytes", "0"])
+    runner.invoke(emulator_cli.emulator, ["serve", "--estate", "x"])
+    assert [k.log_response_body_bytes for k in seen] == [0, Knobs().log_response_body_bytes]
