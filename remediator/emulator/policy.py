@@ -25,7 +25,7 @@ from typing import Any
 
 from remediator.emulator import policy_remediations
 from remediator.emulator.policy_evaluation import evaluate
-from remediator.emulator.policy_model import assignment_member, effect_of, in_scope, require_scope
+from remediator.emulator.policy_model import assignment_facts, assignment_member, effect_of, in_scope, require_scope
 from remediator.emulator.routing import (
     ArmError,
     OperationOutcome,
@@ -60,18 +60,14 @@ _CLAUSE = re.compile(r"^\s*(\w+)\s+(eq|ne)\s+(?:'([^']*)'|(true|false))\s*$", re
 def _state_row(state: EmulatorState, request: Request, record: dict[str, Any]) -> dict[str, Any]:
     resource_id = str(record.get("resourceId", ""))
     assignment_id = str(record.get("policyAssignmentId", ""))
-    assignment = state.store.get_live(assignment_id) or {}
     definition_id = str(record.get("policyDefinitionId", ""))
     set_id = str(record.get("policySetDefinitionId") or "")
     resource = state.store.get_live(resource_id) or {}
-    member = (
-        assignment_member(state, assignment, str(record.get("policyDefinitionReferenceId") or ""))
-        if assignment
-        else None
-    )
+    reference = str(record.get("policyDefinitionReferenceId") or "")
+    scope, action = assignment_facts(state, assignment_id, reference) or ("", "")
     compliance = str(record.get("complianceState", ""))
     context = f"{request.base_url}{request.path.rsplit('/', 2)[0]}/$metadata#latest"
-    row = {
+    row: dict[str, Any] = {
         "@odata.id": None,
         "@odata.context": context + "/$entity",
         "timestamp": record.get("timestamp") or state.now_iso(),
@@ -88,9 +84,9 @@ def _state_row(state: EmulatorState, request: Request, record: dict[str, Any]) -
         "policyAssignmentName": split_id(assignment_id)[-1] if assignment_id else "",
         "policyAssignmentOwner": "tbd",
         "policyAssignmentParameters": "{}",
-        "policyAssignmentScope": (assignment.get("properties") or {}).get("scope", ""),
+        "policyAssignmentScope": scope,
         "policyDefinitionName": split_id(definition_id)[-1] if definition_id else "",
-        "policyDefinitionAction": effect_of(*member) if member else "",
+        "policyDefinitionAction": action,
         "policyDefinitionCategory": "tbd",
         "policySetDefinitionId": set_id,
         "policySetDefinitionName": split_id(set_id)[-1] if set_id else None,
