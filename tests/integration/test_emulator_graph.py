@@ -205,3 +205,19 @@ def test_writes_show_up_in_later_queries(emulator_factory):
     assert query(served, text)[0]["tags"] == {"env": "prod"}
     served.arm("PATCH", vm, params={"api-version": "2024-07-01"}, json={"tags": {"env": "dev"}})
     assert query(served, text)[0]["tags"] == {"env": "dev"}
+
+
+def test_remediations_are_in_no_resource_graph_table(emulator_factory):
+    """Microsoft's table reference lists no table for microsoft.policyinsights/remediations."""
+    data = estate()
+    data["resources"].append(
+        {
+            "id": f"/subscriptions/{PROD}/providers/Microsoft.PolicyInsights/remediations/r1",
+            "properties": {"policyAssignmentId": "/x", "provisioningState": "Succeeded"},
+        }
+    )
+    served = emulator_factory(data)
+    for table in ("policyresources", "resources"):
+        text = f"{table} | where type =~ 'microsoft.policyinsights/remediations' | project id"
+        assert query(served, text, subscriptions=[PROD]) == []
+    assert query(served, "resources | where name =~ 'vm-running' | project id", subscriptions=[PROD])

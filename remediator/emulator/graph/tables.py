@@ -39,7 +39,8 @@ _TABLE_OF_TYPE = {
     "microsoft.authorization/policydefinitions": "policyresources",
     "microsoft.authorization/policysetdefinitions": "policyresources",
     "microsoft.authorization/policyexemptions": "policyresources",
-    "microsoft.policyinsights/remediations": "policyresources",
+    # Remediations are in no table: Microsoft's table reference lists none for them ("" below).
+    "microsoft.policyinsights/remediations": "",
     "microsoft.policyinsights/policystates": "policyresources",
     "microsoft.authorization/roleassignments": "authorizationresources",
     "microsoft.authorization/roledefinitions": "authorizationresources",
