@@ -21,7 +21,12 @@ from ..playbook import Needs
 from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
-from .referenced_reads import CONFIGURATION_TYPE, referenced_configurations
+from .referenced_reads import (
+    ASSIGNMENT_TYPE,
+    CONFIGURATION_TYPE,
+    machines_named_by_stale_assignments,
+    referenced_configurations,
+)
 from .remediation_reads import REMEDIATION_TYPE, read_remediations, with_failed_deployments
 from .resource_graph import (
     NON_COMPLIANT_POLICY_STATES,
@@ -217,6 +222,8 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
         _merge(resources, with_failed_deployments(clients, remediations))
     if CONFIGURATION_TYPE in wanted_types:
         _merge(resources, referenced_configurations(clients, resources))
+    if ASSIGNMENT_TYPE in wanted_types and (subscriptions or graph_scope.management_group):
+        _merge(resources, machines_named_by_stale_assignments(graph, resources))
 
     states = _provider_states(clients, subscriptions, needs.providers)
     with_providers = tuple(

@@ -1,10 +1,17 @@
-"""Maintenance configurations that in-scope assignments point at, wherever they live.
+"""What in-scope maintenance assignments point at, wherever it lives in the tenant.
+
+Configurations:
 
 A run scoped to subscription B sees B's machines and their configuration assignments, but a
 configuration is often kept centrally in another subscription: without it a scheduled machine
 looks unscheduled. Each referenced configuration outside the scope is read by id (there are
 few, never one per machine); one the principal cannot see (403) or that is gone (404) is left out,
 and the playbooks report the assignment as pointing nowhere.
+
+Machines: a static assignment whose machine is gone may belong to a machine that moved to another
+subscription, outside this run's scope; whether exactly one machine of that name exists anywhere
+decides if the move can be repaired, so machines with those names are looked up tenant-wide, in
+one Resource Graph query per 200 names.
 """
 
 from __future__ import annotations
@@ -17,11 +24,14 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from ..estate import Resource
 from .arm_errors import read_errors
 from .clients import ArmClients
+from .resource_graph import PROJECTION, GraphReader, GraphScope
 from .sdk_values import raw_body
 
 CONFIGURATION_TYPE = "microsoft.maintenance/maintenanceconfigurations"
 ASSIGNMENT_TYPE = "microsoft.maintenance/configurationassignments"
 API_VERSION = "2023-04-01"
+MACHINE_TYPES = ("microsoft.compute/virtualmachines", "microsoft.hybridcompute/machines")
+NAMES_PER_QUERY = 200
 
 
 def referenced_configurations(clients: ArmClients, resources: list[Resource]) -> list[Resource]:
@@ -56,3 +66,27 @@ def referenced_configurations(clients: ArmClients, resources: list[Resource]) ->
 
     with ThreadPoolExecutor(max_workers=max(1, clients.settings.read_concurrency)) as pool:
         return [found for found in pool.map(read, wanted) if found is not None]
+
+
+def machines_named_by_stale_assignments(graph: GraphReader, resources: list[Resource]) -> list[Resource]:
+    known = {r.key for r in resources}
+    names: set[str] = set()
+    for r in resources:
+        if r.type_key != ASSIGNMENT_TYPE or not isinstance(r.properties, Mapping):
+            continue
+        target = str(r.properties.get("resourceId") or "")
+        parts = target.lower().rstrip("/").split("/")
+        if target and target.lower() not in known and "/".join(parts[-3:-1]) in MACHINE_TYPES:
+            names.add(parts[-1])
+    found: list[Resource] = []
+    ordered = sorted(names)
+    for start in range(0, len(ordered), NAMES_PER_QUERY):
+        query = machines_by_name_query(ordered[start : start + NAMES_PER_QUERY])
+        found += [Resource.from_arm(row) for row in graph.rows(GraphScope(tenant=True), query)]
+    return found
+
+
+def machines_by_name_query(names: list[str]) -> str:
+    types = ", ".join(f"'{t}'" for t in MACHINE_TYPES)
+    quoted = ", ".join("'" + n.replace("'", "") + "'" for n in names)
+    return f"resources | where type in~ ({types}) | where name in~ ({quoted}) | project {PROJECTION}"

@@ -37,3 +37,25 @@ def test_a_moved_machine_tagged_ignore_is_not_put_on_the_schedule() -> None:
     assert not any(c.action == "create-configuration-assignment" for c in result.first.changes)
     # Nothing is deleted either: the delete depends on the create that was left out.
     assert not any(c.action == "delete-configuration-assignment" for c in result.first.changes)
+
+
+def test_a_machine_moved_to_a_subscription_outside_the_run_is_still_found() -> None:
+    central = configuration(SUB_A, "rg-central", "nightly")
+    old_id = f"/subscriptions/{SUB_A}/resourceGroups/rg-old/providers/Microsoft.Compute/virtualMachines/app7"
+    moved = vm(SUB_B, "rg-new", "app7")
+    doc = estate(
+        group(SUB_A, "rg-central"),
+        group(SUB_A, "rg-old"),
+        group(SUB_B, "rg-new"),
+        central,
+        moved,
+        assignment(old_id, central),
+    )
+    # The run covers only the subscription the machine left; it moved to SUB_B.
+    result = run_through_emulator(doc, playbooks=["maintenance-moved-resource"], scope=Scope(subscriptions=(SUB_A,)))
+    actions = sorted(
+        (c.action, c.resource_id.split("/providers/Microsoft.Maintenance")[0]) for c in result.first.changes
+    )
+    assert actions == [("create-configuration-assignment", moved["id"]), ("delete-configuration-assignment", old_id)]
+    assert statuses(result.applied) == {"applied"}
+    assert result.again.changes == ()

@@ -3,6 +3,7 @@ emulator's KQL subset and names a real Resource Graph table."""
 
 from __future__ import annotations
 
+from remediator.azure.referenced_reads import machines_by_name_query
 from remediator.azure.resource_graph import (
     NON_COMPLIANT_POLICY_STATES,
     NOT_IN_RESOURCE_GRAPH,
@@ -26,3 +27,4 @@ def test_the_queries_of_all_playbooks_parse_in_the_subset() -> None:
         assert table in TABLES
         compile_query(build_query(table, table_types))  # raises KqlError outside the subset
     compile_query(NON_COMPLIANT_POLICY_STATES)
+    compile_query(machines_by_name_query(["web01", "o'brien"]))
