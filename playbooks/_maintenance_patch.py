@@ -108,3 +108,13 @@ def customer_managed_change(finding: Finding, vm: Resource, settings: PatchSetti
         after=after,
         params={"paths": paths, "api_version": COMPUTE_API_VERSION},
     )
+
+
+def plan_customer_managed(vm: Resource | None, finding: Finding) -> tuple[Change, ...]:
+    """The Customer Managed Schedules PATCH for ``vm``, unless it already has them or cannot take them."""
+    if vm is None:
+        return ()
+    settings = patch_settings(vm)
+    if settings.customer_managed or why_not_fixable(settings):
+        return ()
+    return (customer_managed_change(finding, vm, settings),)

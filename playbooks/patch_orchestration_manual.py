@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, register
 
 from ._maintenance_model import MAINTENANCE_RESOURCE_TYPES, VM_TYPE, options_schema, view_of
-from ._maintenance_patch import PATCH_PERMISSIONS, customer_managed_change, patch_settings, why_not_fixable
+from ._maintenance_patch import PATCH_PERMISSIONS, patch_settings, plan_customer_managed, why_not_fixable
 
 PLAYBOOK_ID = "patch-orchestration-manual"
 DOC = "troubleshoot.md#you-cant-change-patch-orchestration-from-automatic-to-manual"
@@ -83,13 +83,9 @@ def detect(ctx: Context) -> Iterable[Finding]:
 
 
 def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
-    vm = ctx.estate.get(finding.resource_id)
-    if vm is None or finding.key != "automatic":
+    if finding.key != "automatic":
         return ()
-    settings = patch_settings(vm)
-    if settings.customer_managed or why_not_fixable(settings):
-        return ()
-    return (customer_managed_change(finding, vm, settings),)
+    return plan_customer_managed(ctx.estate.get(finding.resource_id), finding)
 
 
 PLAYBOOK = register(

@@ -18,8 +18,8 @@ from ._maintenance_model import MAINTENANCE_RESOURCE_TYPES, VM_TYPE, view_of
 from ._maintenance_patch import (
     PATCH_ACTION,
     PATCH_PERMISSIONS,
-    customer_managed_change,
     patch_settings,
+    plan_customer_managed,
     why_not_fixable,
 )
 
@@ -67,13 +67,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
 
 
 def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
-    vm = ctx.estate.get(finding.resource_id)
-    if vm is None:
-        return ()
-    settings = patch_settings(vm)
-    if settings.customer_managed or why_not_fixable(settings):
-        return ()
-    return (customer_managed_change(finding, vm, settings),)
+    return plan_customer_managed(ctx.estate.get(finding.resource_id), finding)
 
 
 PLAYBOOK = register(
