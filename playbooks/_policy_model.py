@@ -24,6 +24,20 @@ ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
 MANAGEMENT_GROUP = "microsoft.management/managementgroups"
 VIRTUAL_MACHINE = "microsoft.compute/virtualmachines"
 ARC_MACHINE = "microsoft.hybridcompute/machines"
+# What both policy playbooks read: the machines, the assignments with their definitions and
+# identities, the tasks already there, and the management groups assignments sit at.
+POLICY_INVENTORY_TYPES = frozenset(
+    {
+        VIRTUAL_MACHINE,
+        ARC_MACHINE,
+        POLICY_ASSIGNMENT,
+        POLICY_DEFINITION,
+        POLICY_SET_DEFINITION,
+        REMEDIATION,
+        USER_ASSIGNED_IDENTITY,
+        MANAGEMENT_GROUP,
+    }
+)
 
 _BUILTIN_POLICY = "/providers/Microsoft.Authorization/policyDefinitions/"
 

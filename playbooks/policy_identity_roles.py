@@ -17,17 +17,10 @@ from dataclasses import replace
 from remediator import Change, Context, Finding, Needs, Playbook, register
 
 from ._policy_model import (
-    ARC_MACHINE,
     AUM_BUILTIN_IDS,
-    MANAGEMENT_GROUP,
-    POLICY_ASSIGNMENT,
-    POLICY_DEFINITION,
-    POLICY_SET_DEFINITION,
-    REMEDIATION,
+    POLICY_INVENTORY_TYPES,
     ROLE_ASSIGNMENT,
     ROLE_DEFINITION,
-    USER_ASSIGNED_IDENTITY,
-    VIRTUAL_MACHINE,
     assignments,
 )
 from ._policy_options import check_options
@@ -258,20 +251,7 @@ PLAYBOOK = register(
         detect=detect,
         plan=plan,
         needs=Needs(
-            resource_types=frozenset(
-                {
-                    VIRTUAL_MACHINE,
-                    ARC_MACHINE,
-                    POLICY_ASSIGNMENT,
-                    POLICY_DEFINITION,
-                    POLICY_SET_DEFINITION,
-                    REMEDIATION,
-                    ROLE_ASSIGNMENT,
-                    ROLE_DEFINITION,
-                    USER_ASSIGNED_IDENTITY,
-                    MANAGEMENT_GROUP,
-                }
-            ),
+            resource_types=POLICY_INVENTORY_TYPES | {ROLE_ASSIGNMENT, ROLE_DEFINITION},
             policy_states=True,
             # Built-in roles are read by id (Resource Graph may not return them to a subscription-scoped
             # query); custom roles come in bulk with the role definitions in authorizationresources.

@@ -16,15 +16,8 @@ from typing import Any
 from remediator import Change, Context, Finding, Needs, Playbook, register
 
 from ._policy_model import (
-    ARC_MACHINE,
     AUM_BUILTIN_IDS,
-    MANAGEMENT_GROUP,
-    POLICY_ASSIGNMENT,
-    POLICY_DEFINITION,
-    POLICY_SET_DEFINITION,
-    REMEDIATION,
-    USER_ASSIGNED_IDENTITY,
-    VIRTUAL_MACHINE,
+    POLICY_INVENTORY_TYPES,
 )
 from ._policy_options import check_options
 from ._policy_rbac import ROLE_NAMES
@@ -153,19 +146,7 @@ PLAYBOOK = register(
         detect=detect,
         plan=plan,
         needs=Needs(
-            resource_types=frozenset(
-                {
-                    VIRTUAL_MACHINE,
-                    ARC_MACHINE,
-                    POLICY_ASSIGNMENT,
-                    POLICY_DEFINITION,
-                    POLICY_SET_DEFINITION,
-                    REMEDIATION,
-                    USER_ASSIGNED_IDENTITY,
-                    MANAGEMENT_GROUP,
-                    "microsoft.compute/galleries/images",
-                }
-            ),
+            resource_types=POLICY_INVENTORY_TYPES | {"microsoft.compute/galleries/images"},
             policy_states=True,
             definitions=AUM_BUILTIN_IDS,
         ),
