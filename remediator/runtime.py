@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .azure import ApplySettings, ArmSession, AzureBackend
 from .config import Settings
@@ -55,7 +55,8 @@ def open_target(settings: Settings, estate: str | None = None) -> Iterator[Targe
     from .emulator import Emulator
 
     emulator = Emulator.load(estate)
-    now = settings.now or _estate_now(emulator)
+    # The estate's own clock (DESIGN.md 3.3) unless --now overrides it; None means the wall clock.
+    now = settings.now or emulator.state.now
     with emulator.serve(port=0) as endpoint:
         backend = AzureBackend(ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL))
         try:
@@ -63,12 +64,3 @@ def open_target(settings: Settings, estate: str | None = None) -> Iterator[Targe
         finally:
             backend.close()
 
-
-def _estate_now(emulator: object) -> datetime | None:
-    value = getattr(emulator, "now", None)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None

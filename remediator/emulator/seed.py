@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from remediator.emulator.knobs import Knobs
@@ -24,9 +24,11 @@ def build_state(estate: dict[str, Any], knobs: Knobs | None = None, *, owned: bo
         return value if owned else copy.deepcopy(value)
 
     now = estate.get("now")
+    clock = datetime.fromisoformat(str(now).replace("Z", "+00:00")) if now else None
     state = EmulatorState(
         tenant_id=str(estate["tenantId"]),
-        now=datetime.fromisoformat(str(now).replace("Z", "+00:00")) if now else None,
+        # A "now" without an offset is UTC, like every time ARM writes.
+        now=clock.replace(tzinfo=UTC) if clock and clock.tzinfo is None else clock,
         knobs=knobs or Knobs.from_estate(estate.get("emulator")),
     )
     for subscription in estate["subscriptions"]:
