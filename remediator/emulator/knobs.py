@@ -51,6 +51,10 @@ class Knobs:
     graph_quota_window_seconds: float = 5.0
     faults: tuple[Fault, ...] = field(default_factory=tuple)
     seed: int = 0
+    # "azure": Azure's eventual consistency (policy evaluation, Resource Graph lag, role propagation,
+    # the service's quirks), each delay a knob below with Azure's figure; "instant": every write is
+    # seen at once, for tests that are not about time.
+    consistency: str = "azure"
     # The request log keeps a response's JSON body when its text is at most this many bytes
     # (0: never), so a long benchmark run does not hold every large page in memory.
     log_response_body_bytes: int = 65536
