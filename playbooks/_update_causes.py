@@ -136,7 +136,9 @@ CAUSES: tuple[Cause, ...] = (
             "proxy does not block the repositories needed to download and install updates."
         ),
         pattern=_words(
-            r"\bproxy\b.{0,80}?\b(check|fail|error|block|refus|denied)", r"\bproxy authentication", r"\b407\b.{0,80}?proxy"
+            r"\bproxy\b.{0,80}?\b(check|fail|error|block|refus|denied)",
+            r"\bproxy authentication",
+            r"\b407\b.{0,80}?proxy",
         ),
         network=True,
     ),
@@ -159,7 +161,9 @@ CAUSES: tuple[Cause, ...] = (
         phases=BOTH,
         resolution="Allow HTTPS connections from the machine to the update endpoints of its operating system.",
         # "https connection ..." — never the scheme of a URL (https://), which is what a repository error shows.
-        pattern=_words(r"\bhttps\b(?!://).{0,80}?\b(connection|connectivity|check)\b.{0,80}?\b(fail|unavailable|error)"),
+        pattern=_words(
+            r"\bhttps\b(?!://).{0,80}?\b(connection|connectivity|check)\b.{0,80}?\b(fail|unavailable|error)"
+        ),
         network=True,
     ),
     Cause(

@@ -89,9 +89,7 @@ PLAYBOOK = register(
         severity="high",
         detect=detect,
         needs=Needs(
-            resource_types=frozenset(
-                {*MACHINE_TYPES, VM_INSTALLATION, ARC_INSTALLATION, VM_EXTENSION, ARC_EXTENSION}
-            )
+            resource_types=frozenset({*MACHINE_TYPES, VM_INSTALLATION, ARC_INSTALLATION, VM_EXTENSION, ARC_EXTENSION})
         ),
         read_permissions=(
             "Microsoft.Compute/virtualMachines/read",

@@ -173,7 +173,9 @@ def test_every_row_names_a_section_that_exists_in_the_shared_docs() -> None:
 
 
 def test_a_repository_url_is_a_repository_error_not_an_https_check() -> None:
-    text = "E: Failed to fetch https://packages.microsoft.com/ubuntu/22.04/prod/dists/jammy/InRelease  Could not connect"
+    text = (
+        "E: Failed to fetch https://packages.microsoft.com/ubuntu/22.04/prod/dists/jammy/InRelease  Could not connect"
+    )
     assert _ids(text) == ["linux-repositories"]
     # The on-machine checks are still offered: Azure cannot tell whether a proxy or TLS is behind it.
     assert needs_on_machine_checks(classify([text]))
