@@ -40,7 +40,8 @@ def test_playbooks_lists_every_playbook_with_what_its_fix_does() -> None:
     assert rows["arc-compute-provider"] == "fix on"
     assert rows["powered-off-machines"] == "fix opt-in"
     assert rows["schedule-conflicts"] == "report only"
-    assert len(rows) == 13
+    assert rows["installation-errors"] == "report only"
+    assert len(rows) == 14
 
 
 def test_every_type_the_inventory_reads_has_its_read_action() -> None:
