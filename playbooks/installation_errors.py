@@ -21,30 +21,27 @@ from datetime import timedelta
 from remediator import Context, Finding, Needs, Playbook, Resource, register
 
 from ._extension_model import (
-    ARC,
     ARC_EXTENSION,
+    ARC_INSTALLATION,
     MACHINE_TYPES,
-    VM,
     VM_EXTENSION,
+    VM_INSTALLATION,
     assessment_errors,
-    is_vm,
+    installation_results,
     machines,
 )
 from ._update_causes import HRESULT_SECTION, INSTALLATION
 from ._update_results import diagnose, result_time
 
 PLAYBOOK_ID = "installation-errors"
-VM_INSTALLATION = VM + "/patchinstallationresults"
-ARC_INSTALLATION = ARC + "/patchinstallationresults"
 FAILED = "failed"
 WITH_ERRORS = frozenset({"", "completedwithwarnings", "unknown"})
 
 
 def latest_installation(ctx: Context, machine: Resource) -> Resource | None:
     since = ctx.estate.now - timedelta(days=float(ctx.option("history_days", 30)))
-    child_type = VM_INSTALLATION if is_vm(machine) else ARC_INSTALLATION
     best: Resource | None = None
-    for result in ctx.estate.children(machine.id, child_type):
+    for result in installation_results(ctx.estate, machine):
         when = result_time(result)
         if when is None or when < since:
             continue
