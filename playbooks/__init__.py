@@ -18,6 +18,7 @@ from . import (
     recreated_machine,
     schedule_conflicts,
     schedule_prerequisites,
+    stale_assessment,
     update_extension,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "recreated_machine",
     "schedule_conflicts",
     "schedule_prerequisites",
+    "stale_assessment",
     "update_extension",
 ]
