@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from .version import VERSION
+
 Severity = Literal["low", "medium", "high", "critical"]
 Status = Literal["applied", "noop", "stale", "skipped", "failed"]
 
@@ -163,7 +165,7 @@ class Plan:
     findings: tuple[Finding, ...]
     changes: tuple[Change, ...]
     outcomes: tuple[Outcome, ...] = ()
-    tool_version: str = "0.1.0"
+    tool_version: str = VERSION
     format_version: str = FORMAT_VERSION
     # Set by `run` after an apply: the findings and changes of the plan made against the result.
     replan: Plan | None = None

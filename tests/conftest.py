@@ -77,6 +77,14 @@ def shifted_wall_clock() -> Iterator[datetime | None]:
         yield destination
 
 
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's own variables from the developer's shell (a REMEDIATOR_CONFIG, an endpoint) never leak in."""
+    for name in list(os.environ):
+        if name.startswith("REMEDIATOR_") and name != SHIFTED_CLOCK_VARIABLE:
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def emulator_factory() -> Iterator[Callable[..., Served]]:
     """A function: estate (dict, path or bundled name) + knob overrides -> a served emulator.
