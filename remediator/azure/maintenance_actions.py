@@ -358,3 +358,53 @@ SET_DURATION = register_action(
         description="Change a maintenance configuration's window duration",
     )
 )
+
+
+# --- patch classifications --------------------------------------------------------------------
+
+
+def _classifications(config: Any) -> dict[str, list[str] | None]:
+    patches = config.install_patches
+    windows = patches.windows_parameters if patches else None
+    linux = patches.linux_parameters if patches else None
+    return {
+        "windows": list(windows.classifications_to_include or []) if windows else None,
+        "linux": list(linux.classifications_to_include or []) if linux else None,
+    }
+
+
+def _read_classifications(clients: ArmClients, change: Change) -> Mapping[str, Any]:
+    subscription, group, name = _configuration_parts(change)
+    with arm_errors():
+        config = clients.maintenance(subscription).maintenance_configurations.get(group, name)
+    return {k: v for k, v in _classifications(config).items() if k in change.after}
+
+
+def _set_classifications(clients: ArmClients, change: Change) -> str:
+    subscription, group, name = _configuration_parts(change)
+    operations = clients.maintenance(subscription).maintenance_configurations
+
+    def update() -> None:
+        with arm_errors():
+            config = operations.get(group, name)
+            patches = config.install_patches
+            if patches is None:
+                raise ArmOperationError("InvalidState", f"{name} has no installPatches to correct")
+            for os_name, params in (("windows", patches.windows_parameters), ("linux", patches.linux_parameters)):
+                if os_name in change.after and params is not None:
+                    params.classifications_to_include = list(change.after[os_name])
+            operations.update(group, name, config)  # the whole configuration, as for the duration
+
+    call_with_retry(OPERATION_IN_PROGRESS, clients.settings, update)
+    return "classifications set to " + "; ".join(f"{k}: {', '.join(v)}" for k, v in change.after.items())
+
+
+SET_CLASSIFICATIONS = register_action(
+    Action(
+        "set-patch-classifications",
+        _read_classifications,
+        _set_classifications,
+        permissions=("Microsoft.Maintenance/maintenanceConfigurations/write",),
+        description="Replace a maintenance configuration's patch classifications",
+    )
+)
