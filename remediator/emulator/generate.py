@@ -49,6 +49,10 @@ VM_CONDITIONS = {
     "policy-restored": 5,
     "policy-gallery": 2,
     "untagged-web": 6,
+    "installation-error": 3,
+    "stale-assessment": 3,
+    "lost-schedule": 2,
+    "update-stuck": 1,
 }
 ARC_CONDITIONS = {
     "healthy": 60,
@@ -57,6 +61,7 @@ ARC_CONDITIONS = {
     "extension-operations": 6,
     "assessment-error": 8,
     "policy-noncompliant": 10,
+    "stale-assessment": 4,
 }
 # Healthy mode: every machine is one of these, each a look-alike of a failure that is none.
 HEALTHY_CONDITIONS = (
@@ -67,6 +72,12 @@ HEALTHY_CONDITIONS = (
     "new",  # created an hour ago: never assessed, no extension yet, nothing owed
     "patched",  # its latest installation run Succeeded
     "healed",  # an installation failed a week ago, the run after it Succeeded
+)
+INSTALLATION_ERRORS = (
+    ("InternalError", "Internal execution error"),
+    ("PatchOperationFailed", "Exception from HRESULT: 0x8024002E"),
+    ("PackageManagerFailure", "E: Failed to fetch https://azure.archive.ubuntu.com/ubuntu/dists/jammy/InRelease"),
+    ("ShutdownOrUnresponsive", "The VM is shut down or unresponsive"),
 )
 ASSESSMENT_ERRORS = (
     ("WindowsUpdateError", "Failed to assess the machine for available updates. HRESULT 0x8024402c"),
@@ -204,6 +215,18 @@ def _subscription(gen: _Generator, sub: str, kind: str, index: int, count: int) 
     if gen.healthy:
         # Valid schedules only: no window that overlaps nightly, none too short for the reserve.
         del configs["hotfix"], configs["short"]
+    else:
+        # Saved before the service validated classifications; and a resource-group scope without
+        # locations, which the service's validation rejects.
+        legacy = shape.configuration(
+            maint_rg, "legacy-classes", location, start="2026-01-02 01:00", duration="02:00", zone="UTC", recur="Day"
+        )
+        legacy["properties"]["installPatches"]["windowsParameters"]["classificationsToInclude"] = [
+            "Critical",
+            "Securty",
+        ]
+        configs["legacy-classes"] = legacy
+        gen.add(shape.configuration_assignment(maint_rg, legacy, name="rg-scope", filter_={"osTypes": ["Windows"]}))
     gen.add(*configs.values())
     gen.add(
         shape.configuration_assignment(
@@ -351,7 +374,9 @@ def _machine_records(ctx: _Context, machine: dict[str, Any], os: str, condition:
         return
     gen.add(shape.patch_extension(machine, os, "Failed" if condition == "extension-failed" else "Succeeded"))
     when = _iso(NOW - timedelta(hours=gen.rng.randint(1, 20)))
-    if condition == "assessment-error":
+    if condition == "stale-assessment":
+        gen.add(shape.assessment(machine, os, _iso(NOW - timedelta(days=3))))
+    elif condition == "assessment-error":
         code, message = gen.rng.choice(ASSESSMENT_ERRORS)
         gen.add(
             shape.assessment(
@@ -376,6 +401,10 @@ def _machine_records(ctx: _Context, machine: dict[str, Any], os: str, condition:
                 )
             )
         gen.add(shape.installation(machine, _iso(last), exceeded=False, status="Succeeded"))
+    if condition == "lost-schedule":
+        # It ran under "nightly" three days ago; its assignment is gone without a trace.
+        gen.add(shape.apply_update(machine_id, configs["nightly"], _iso(NOW - timedelta(days=3, hours=-13))))
+        return
     if condition == "recreated":
         # The previous instance ran under "nightly"; the re-creation dropped its assignment.
         gen.add(shape.apply_update(machine_id, configs["nightly"], _iso(NOW - timedelta(days=6))))
@@ -388,6 +417,15 @@ def _machine_records(ctx: _Context, machine: dict[str, Any], os: str, condition:
     gen.add(shape.configuration_assignment(machine_id, config))
     if condition == "schedule-conflict":
         gen.add(shape.configuration_assignment(machine_id, configs["hotfix"]))
+    if condition == "installation-error":
+        code, message = gen.rng.choice(INSTALLATION_ERRORS)
+        run = _iso(NOW - timedelta(hours=11))
+        errors = {"code": code, "message": message, "details": []}
+        gen.add(shape.installation(machine, run, exceeded=False, status="Failed", errors=errors))
+    if condition == "update-stuck":
+        stuck = shape.apply_update(machine_id, config, _iso(NOW - timedelta(days=2, hours=-13)))
+        stuck["properties"]["status"] = "InProgress"
+        gen.add(stuck)
     if condition == "window-exceeded":
         run = _iso(NOW - timedelta(days=1, hours=10))
         gen.add(shape.apply_update(machine_id, config, run))
