@@ -177,6 +177,10 @@ def test_powered_off_machines_with_a_window_ahead() -> None:
     assert set(by_name) == {"off", "arc-off"}
     assert by_name["off"].fixable and not by_name["arc-off"].fixable
     assert by_name["off"].data["start_by"] == "2026-11-26T21:45:00+00:00"
+    # By default a VM is started only on the (hourly) run within 1.5 hours of its window.
+    assert list(POWERED_OFF.plan(ctx, by_name["off"])) == []
+    ctx, findings = run(POWERED_OFF, powered_estate(now="2026-11-26T20:40:00Z"))
+    by_name = {f.resource_id.split("/")[-1]: f for f in findings}
     (change,) = POWERED_OFF.plan(ctx, by_name["off"])
     assert change.action == "start-machine"
     assert change.before == {"powerState": "deallocated"} and change.after == {"powerState": "running"}
@@ -187,9 +191,12 @@ def test_late_start_is_urgent_and_start_within_limits_the_fix() -> None:
     _, findings = run(POWERED_OFF, powered_estate(now="2026-11-26T21:50:00Z"))
     off = next(f for f in findings if f.resource_id.endswith("/off"))
     assert off.severity == "high" and "start it now" in off.detail
-    ctx, findings = run(POWERED_OFF, powered_estate(), {"start_within_hours": 1})
+    ctx, findings = run(POWERED_OFF, powered_estate(now="2026-11-26T20:40:00Z"), {"start_within_hours": 1})
     off = next(f for f in findings if f.resource_id.endswith("/off"))
     assert list(POWERED_OFF.plan(ctx, off)) == []
+    ctx, findings = run(POWERED_OFF, powered_estate(), {"start_within_hours": 24})
+    off = next(f for f in findings if f.resource_id.endswith("/off"))
+    assert [c.action for c in POWERED_OFF.plan(ctx, off)] == ["start-machine"]
     _, findings = run(POWERED_OFF, powered_estate(), {"horizon_hours": 72})
     assert {f.resource_id.split("/")[-1] for f in findings} == {"off", "arc-off", "weekend-off"}
 
