@@ -44,6 +44,18 @@ MANUAL_STEPS = (
 )
 
 
+# Why the fix does not follow the article's order (remove the assignment, move, re-create; if a
+# step was missed, move the machine back and repeat): that order prevents the problem before a
+# move. After the fact, moving back is a second move and an outage; the same end state is
+# reached in place, and creating before deleting loses nothing if the run stops in between.
+AFTER_THE_FACT = (
+    "Why not the documented order (remove the assignment before the move; if missed, move the machine back and "
+    "repeat): that prevents the problem before a move. After it, moving back means a second move and downtime, "
+    "while creating the new assignment first and deleting the stale one second reaches the same end state in "
+    "place and loses nothing if interrupted."
+)
+
+
 def _name_type(resource_id: str) -> tuple[str, str]:
     parts = parse_resource_id(resource_id)
     return parts.get("name", "").lower(), parts.get("type", "").lower()
@@ -91,7 +103,8 @@ def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
             action = (
                 f"{moved.name} is already under {config_name}; the fix deletes the stale assignment."
                 if already
-                else f"The fix assigns {config_name} to {moved.id} first, then deletes the stale assignment."
+                else f"The fix assigns {config_name} to {moved.id} first, then deletes the stale assignment. "
+                + AFTER_THE_FACT
             )
             yield Finding(
                 playbook=PLAYBOOK_ID,
