@@ -38,6 +38,16 @@ from ._update_causes import (
 MAX_EVIDENCE = 300
 
 
+def result_reads(results: str) -> tuple[str, ...]:
+    """What reading machines, their extensions and their ``results`` (``patchAssessmentResults`` or
+    ``patchInstallationResults``) takes, for Azure VMs and Arc-enabled servers."""
+    return tuple(
+        f"{provider}/{action}"
+        for provider in ("Microsoft.Compute/virtualMachines", "Microsoft.HybridCompute/machines")
+        for action in ("read", "extensions/read", f"{results}/read")
+    )
+
+
 def result_time(result: Resource) -> datetime | None:
     props = result.properties
     return time_of(props.get("lastModifiedDateTime")) or time_of(props.get("startDateTime"))

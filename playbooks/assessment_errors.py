@@ -25,7 +25,7 @@ from ._extension_model import (
     machines,
 )
 from ._update_causes import ASSESSMENT, HRESULT_SECTION
-from ._update_results import diagnose
+from ._update_results import diagnose, result_reads
 
 PLAYBOOK_ID = "assessment-errors"
 DOC = HRESULT_SECTION
@@ -63,14 +63,7 @@ PLAYBOOK = register(
             resource_types=frozenset({*MACHINE_TYPES, VM_ASSESSMENT, ARC_ASSESSMENT, VM_EXTENSION, ARC_EXTENSION})
         ),
         permissions=(),
-        read_permissions=(
-            "Microsoft.Compute/virtualMachines/read",
-            "Microsoft.Compute/virtualMachines/extensions/read",
-            "Microsoft.Compute/virtualMachines/patchAssessmentResults/read",
-            "Microsoft.HybridCompute/machines/read",
-            "Microsoft.HybridCompute/machines/extensions/read",
-            "Microsoft.HybridCompute/machines/patchAssessmentResults/read",
-        ),
+        read_permissions=result_reads("patchAssessmentResults"),
         fix_default=False,
         phase=90,
     )

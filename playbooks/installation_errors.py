@@ -31,7 +31,7 @@ from ._extension_model import (
     machines,
 )
 from ._update_causes import HRESULT_SECTION, INSTALLATION
-from ._update_results import diagnose, result_time
+from ._update_results import diagnose, result_reads, result_time
 
 PLAYBOOK_ID = "installation-errors"
 FAILED = "failed"
@@ -88,14 +88,7 @@ PLAYBOOK = register(
         needs=Needs(
             resource_types=frozenset({*MACHINE_TYPES, VM_INSTALLATION, ARC_INSTALLATION, VM_EXTENSION, ARC_EXTENSION})
         ),
-        read_permissions=(
-            "Microsoft.Compute/virtualMachines/read",
-            "Microsoft.Compute/virtualMachines/extensions/read",
-            "Microsoft.Compute/virtualMachines/patchInstallationResults/read",
-            "Microsoft.HybridCompute/machines/read",
-            "Microsoft.HybridCompute/machines/extensions/read",
-            "Microsoft.HybridCompute/machines/patchInstallationResults/read",
-        ),
+        read_permissions=result_reads("patchInstallationResults"),
         fix_default=False,
         phase=90,
         options_schema={

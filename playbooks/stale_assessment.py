@@ -43,7 +43,7 @@ from ._extension_model import (
 )
 from ._maintenance_model import time_of
 from ._policy_model import POLICY_ASSIGNMENT, assignments
-from ._update_results import result_time
+from ._update_results import result_reads, result_time
 
 PLAYBOOK_ID = "stale-assessment"
 CYCLE = timedelta(hours=24)
@@ -205,15 +205,7 @@ PLAYBOOK = register(
             providers=frozenset({"Microsoft.Compute"}),
             policy_states=True,
         ),
-        read_permissions=(
-            "Microsoft.Compute/virtualMachines/read",
-            "Microsoft.Compute/virtualMachines/extensions/read",
-            "Microsoft.Compute/virtualMachines/patchAssessmentResults/read",
-            "Microsoft.HybridCompute/machines/read",
-            "Microsoft.HybridCompute/machines/extensions/read",
-            "Microsoft.HybridCompute/machines/patchAssessmentResults/read",
-            "Microsoft.Authorization/policyAssignments/read",
-        ),
+        read_permissions=(*result_reads("patchAssessmentResults"), "Microsoft.Authorization/policyAssignments/read"),
         fix_default=False,
         phase=90,
         options_schema={

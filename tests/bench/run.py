@@ -94,7 +94,7 @@ def served(estate_file: Path) -> Iterator[tuple[dict[str, str], int]]:
         process.wait(timeout=60)
 
 
-def measure(machines: int, subscriptions: int, workdir: Path) -> Sample:
+def measure(machines: int, subscriptions: int, workdir: Path, healthy: bool = False) -> Sample:
     t0 = time.perf_counter()
     estate_file = workdir / f"estate-{machines}.json"
     subprocess.run(
@@ -110,6 +110,7 @@ def measure(machines: int, subscriptions: int, workdir: Path) -> Sample:
             "1",
             "--out",
             str(estate_file),
+            *(["--healthy"] if healthy else []),
         ],
         check=True,
         capture_output=True,
@@ -173,15 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--subscriptions", type=int, default=20)
     parser.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
+    parser.add_argument("--healthy", action="store_true", help="healthy estates only (expect 0 findings)")
     args = parser.parse_args(argv)
     samples = []
     with tempfile.TemporaryDirectory() as workdir:
         for size in (int(s) for s in args.sizes.split(",")):
-            samples.append(measure(size, args.subscriptions, Path(workdir)))
+            samples.append(measure(size, args.subscriptions, Path(workdir), args.healthy))
             sys.stdout.write(table(samples[-1:]) + "\n")
             sys.stdout.flush()
+    kind = " — healthy estates (`generate --healthy`)" if args.healthy else ""
     report = (
-        f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine_line()}\n\n{table(samples)}\n"
+        f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine_line()}{kind}\n\n{table(samples)}\n"
         "\nThe emulator runs in its own process (`remediator emulator serve`); the bot's dry run runs every "
         "playbook through the real Azure layer. Bot peak RSS only grows between sizes (one process).\n"
     )
