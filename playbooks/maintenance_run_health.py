@@ -8,6 +8,11 @@ troubleshoot-maintenance-configurations.md:
   if it persists, contact support.
 * "Dedicated host configuration assignment not cleaned up after Dedicated Host removal": an
   assignment on a dedicated host that no longer exists.
+* "Dedicated host updates even after Maintenance Configuration is attached": a host re-created
+  with the same name keeps an assignment the service holds against the old host's id, so it no
+  longer blocks updates. Evidence: the host's ``applyUpdates`` history from before its
+  ``timeCreated`` (runs of the earlier host with this id). Resolution: remove the configuration
+  assignment and assign it again.
 
 Not detected: "Maintenance Configuration triggered again with older trigger time". Its signal is
 when the configuration last changed relative to a run, and Resource Graph carries no
@@ -37,6 +42,7 @@ PLAYBOOK_ID = "maintenance-run-health"
 MC_DOC = "troubleshoot-maintenance-configurations.md#"
 STUCK_DOC = MC_DOC + "apply-update-stuck-and-update-not-progressing"
 HOST_DOC = MC_DOC + "dedicated-host-configuration-assignment-not-cleaned-up-after-dedicated-host-removal"
+RECREATED_HOST_DOC = MC_DOC + "dedicated-host-updates-even-after-maintenance-configuration-is-attached"
 HOST_TYPE = "microsoft.compute/hostgroups/hosts"
 OPEN_STATES = frozenset({"pending", "inprogress"})
 
@@ -90,15 +96,47 @@ def _orphaned_host_assignments(ctx: Context) -> Iterable[Finding]:
         )
 
 
+def _recreated_hosts(ctx: Context) -> Iterable[Finding]:
+    earlier: dict[str, str] = {}
+    for record in ctx.estate.of_type(APPLY_UPDATE_TYPE):
+        target = str(record.properties.get("resourceId") or "").lower()
+        started = time_of(record.properties.get("startDateTime"))
+        host = ctx.estate.get(target) if resource_type_of(target) == HOST_TYPE else None
+        created = time_of(host.properties.get("timeCreated")) if host is not None else None
+        if started is not None and created is not None and started < created:
+            earlier[target] = started.isoformat()
+    for assignment in assignments(ctx.estate):
+        target = assignment.target.lower()
+        if target not in earlier:
+            continue
+        yield Finding(
+            playbook=PLAYBOOK_ID,
+            resource_id=assignment.id,
+            severity="high",
+            title=f"Re-created dedicated host {target.rsplit('/', 1)[-1]} is not held by its configuration",
+            detail=(
+                f"{assignment.target} ran updates under maintenance control on {earlier[target]}, before it was "
+                "created again with the same name: the service keeps the old host's id for this assignment, so "
+                "it no longer blocks updates. Remove the configuration assignment and assign it again; if the "
+                "issue persists, contact support."
+            ),
+            doc=RECREATED_HOST_DOC,
+            fixable=False,
+            key="recreated-host",
+            data={"host": assignment.target, "earlier_run": earlier[target]},
+        )
+
+
 def detect(ctx: Context) -> Iterable[Finding]:
     yield from _stuck(ctx)
     yield from _orphaned_host_assignments(ctx)
+    yield from _recreated_hosts(ctx)
 
 
 PLAYBOOK = register(
     Playbook(
         id=PLAYBOOK_ID,
-        title="Stuck apply updates and configuration assignments left on deleted dedicated hosts",
+        title="Stuck apply updates, and dedicated hosts their assignments no longer hold",
         doc=STUCK_DOC,
         severity="medium",
         detect=detect,

@@ -65,13 +65,27 @@ def runs() -> dict[str, Any]:
         done,
         fresh,
         # A host that exists keeps its assignment quietly.
-        {"id": f"{host_group}/hosts/alive", "type": "Microsoft.Compute/hostGroups/hosts", "location": "westeurope"},
+        _host(f"{host_group}/hosts/alive", "2026-01-01T00:00:00Z"),
         assignment(f"{host_group}/hosts/alive", nightly),
+        apply_update(f"{host_group}/hosts/alive", nightly, "2026-11-20T22:00:00Z"),
+        # Re-created with the same name after it last ran under the configuration.
+        _host(f"{host_group}/hosts/again", "2026-11-22T00:00:00Z"),
+        assignment(f"{host_group}/hosts/again", nightly),
+        apply_update(f"{host_group}/hosts/again", nightly, "2026-11-20T22:00:00Z"),
         apply_update(stuck["id"], nightly, "2026-11-25T22:00:00Z", status="InProgress"),
         apply_update(done["id"], nightly, "2026-11-25T22:00:00Z"),
         apply_update(fresh["id"], nightly, "2026-11-26T07:00:00Z", status="InProgress"),
         assignment(f"{host_group}/hosts/gone", nightly),
     )
+
+
+def _host(host_id: str, created: str) -> dict[str, Any]:
+    return {
+        "id": host_id,
+        "type": "Microsoft.Compute/hostGroups/hosts",
+        "location": "westeurope",
+        "properties": {"timeCreated": created, "provisioningState": "Succeeded"},
+    }
 
 
 def test_stuck_updates_and_leftover_host_assignments() -> None:
@@ -80,6 +94,7 @@ def test_stuck_updates_and_leftover_host_assignments() -> None:
     assert found == {
         ("stuck", "apply-update-stuck-and-update-not-progressing"),
         ("nightly", "dedicated-host-configuration-assignment-not-cleaned-up-after-dedicated-host-removal"),
+        ("nightly", "dedicated-host-updates-even-after-maintenance-configuration-is-attached"),
     }
     stuck = next(f for f in result.first.findings if f.key.startswith("stuck:"))
     assert "retry after 120 hours" in stuck.detail
