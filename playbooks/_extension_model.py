@@ -234,9 +234,13 @@ def _collect(value: Any, out: list[str]) -> None:
             _collect(item, out)
 
 
-def assessment_errors(result: Resource) -> list[str]:
+def result_errors(result: Resource) -> list[str]:
+    """The error texts of an assessment or installation result (both carry ``errorDetails``)."""
     props = result.properties
     return error_texts(props.get("errorDetails")) + error_texts(props.get("error"))
+
+
+assessment_errors = result_errors
 
 
 def assessment_failed(result: Resource) -> bool:

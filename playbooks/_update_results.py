@@ -17,11 +17,11 @@ from typing import Any
 from remediator import Estate, Resource
 
 from ._extension_model import (
-    assessment_errors,
     is_vm,
     machine_os,
     provisioning_state,
     required_extensions,
+    result_errors,
     update_extensions,
 )
 from ._maintenance_model import time_of
@@ -94,7 +94,7 @@ def diagnose(
     estate: Estate, machine: Resource, result: Resource, phase: str, headline: str
 ) -> tuple[str, str, str, Mapping[str, Any]]:
     """(title causes, detail, doc, data) for a failed result of ``phase``."""
-    texts = assessment_errors(result)
+    texts = result_errors(result)
     diagnoses = classify(texts, phase)
     kind = "VM" if is_vm(machine) else "Arc-enabled server"
     status = str(result.properties.get("status") or "with errors")

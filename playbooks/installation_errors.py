@@ -26,9 +26,9 @@ from ._extension_model import (
     MACHINE_TYPES,
     VM_EXTENSION,
     VM_INSTALLATION,
-    assessment_errors,
     installation_results,
     machines,
+    result_errors,
 )
 from ._update_causes import HRESULT_SECTION, INSTALLATION
 from ._update_results import diagnose, result_reads, result_time
@@ -53,7 +53,7 @@ def latest_installation(ctx: Context, machine: Resource) -> Resource | None:
 
 def installation_failed(result: Resource) -> bool:
     status = str(result.properties.get("status") or "").lower()
-    errors = assessment_errors(result)
+    errors = result_errors(result)
     if status == FAILED:
         # Only the window ran out: maintenance-window reports that run.
         return bool(errors) or result.properties.get("maintenanceWindowExceeded") is not True
