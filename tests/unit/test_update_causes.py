@@ -197,3 +197,17 @@ def test_sudo_is_no_network_problem_but_a_wsus_hresult_is() -> None:
     assert not needs_on_machine_checks(classify(["root is not in the sudoers file"]))
     assert needs_on_machine_checks(classify(["Exception from HRESULT: 0x8024402C"]))
     assert not needs_on_machine_checks(classify(["Exception from HRESULT: 0x80070005"]))
+
+
+def test_the_messages_the_japanese_original_quotes_get_their_cause() -> None:
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_4c91ac861ca13145.txt"
+    if not seed.is_file():
+        pytest.skip("shared seeds not present")
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    wuauserv = next(line for line in lines if "(Exception from HRESULT: 0x80070422)" in line)
+    (diagnosis,) = classify([wuauserv.split(") ")[0] + ")"])
+    assert diagnosis.cause.id == "hresult" and "wuauserv" in diagnosis.resolution
+    shutdown = next(line for line in lines if "'ShutdownOrUnresponsive'" in line)
+    assert [d.cause.id for d in classify([shutdown], INSTALLATION)] == ["shutdown-or-unresponsive"]
