@@ -80,3 +80,16 @@ def test_failed_installations_are_found_with_cause_and_section_and_look_alikes_a
     assert [e for e in result.emulator.request_log if e.method in ("PUT", "PATCH", "DELETE")] == []
     assert result.again.changes == ()
     assert {f.id for f in result.again.findings} == {f.id for f in result.first.findings}
+
+
+def test_arc_installation_results_are_read_from_their_own_type() -> None:
+    from tests.data.extension.estates import arc, os_update_extension
+
+    machine = arc("arc-sudo")
+    failed = installation(machine, "Failed", error("Failed", "root is not in the sudoers file"))
+    result = run_through_emulator(
+        estate(machine, os_update_extension(machine), failed), ["installation-errors", "update-extension"]
+    )
+    (finding,) = result.first.findings
+    assert finding.playbook == "installation-errors" and finding.data["causes"] == ["sudo"]
+    assert "/microsoft.hybridcompute/machines/" in finding.data["installation_id"].lower()
