@@ -7,6 +7,7 @@ reported (and the unbroken original to pass), so a check that silently accepts e
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from tests.contract.traffic import Answer, judge, judge_answers
 SUB = "00000000-0000-0000-0000-0000000000aa"
 REMEDIATION = f"/subscriptions/{SUB}/providers/Microsoft.PolicyInsights/remediations/r1"
 VM = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+UNPUBLISHED = "1999-01-01"
 
 
 def _example(specs: SpecFolder, file_name: str) -> Example:
@@ -125,9 +127,11 @@ def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
     }
     assert report.unchecked == {"microsoft.compute/virtualmachines": 2}
     assert report.not_arm == {"token authority": 1}
+    folder_versions = specs.api_versions("GET", REMEDIATION)
+    assert "2021-10-01" in folder_versions and "2017-01-01" not in folder_versions
     assert [f.split(": ", 1)[1] for f in report.failures] == [
         "query parameter '$expand' is not declared",
-        "api-version 2017-01-01 is not one the folder's swaggers define (2021-10-01)",
+        f"api-version 2017-01-01 is not one the folder's swaggers define ({', '.join(folder_versions)})",
         "$.properties.policyAssignmentId: 5 is not of type 'string'",
         "api-version not among 2024-07-01 (specification/compute/resource-manager/Microsoft.Compute/ComputeRP/"
         "stable/2024-07-01/virtualMachine.json)",
@@ -142,7 +146,7 @@ def test_answers_are_held_to_the_response_schema(specs: SpecFolder) -> None:
     answers = [
         Answer("GET", REMEDIATION, query, 200, {"id": REMEDIATION, "properties": {"createdOn": "now"}}),
         Answer("GET", REMEDIATION, query, 404, {"error": {"code": "RemediationNotFound", "message": "gone"}}),
-        Answer("GET", REMEDIATION, {"api-version": "2024-10-01"}, 200, {"properties": 5}),  # not the folder's
+        Answer("GET", REMEDIATION, {"api-version": UNPUBLISHED}, 200, {"properties": 5}),  # not the folder's
         Answer("GET", VM, {"api-version": "2024-07-01"}, 200, {"properties": 5}),  # no swagger in the folder
     ]
     report = judge_answers(specs, answers)
@@ -150,3 +154,49 @@ def test_answers_are_held_to_the_response_schema(specs: SpecFolder) -> None:
     assert report.failures == [
         f"GET {REMEDIATION} -> 200 (Remediations_GetAtSubscription): $.properties.createdOn: 'now' is not a 'date-time'"
     ]
+
+
+def _declares_resource_ids(specs: SpecFolder, api_version: str) -> bool:
+    """Read from the swagger file itself, not through the checker: does this version's
+    RemediationFilters have ``resourceIds``? (2024-10-01 does, 2021-10-01 does not.)"""
+    operation = specs.match("PUT", REMEDIATION, api_version)
+    assert operation is not None and operation.api_version == api_version
+    document = json.loads(operation.swagger.read_text(encoding="utf-8-sig"))
+    return "resourceIds" in document["definitions"]["RemediationFilters"]["properties"]
+
+
+def test_each_request_and_answer_is_judged_by_the_swagger_of_its_own_api_version(specs: SpecFolder) -> None:
+    versions = specs.api_versions("PUT", REMEDIATION)
+    declares = {version: _declares_resource_ids(specs, version) for version in versions}
+    if len(set(declares.values())) < 2:
+        pytest.skip(f"the folder has no two versions of remediations that differ on filters.resourceIds: {declares}")
+    assignment = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyAssignments/a"
+    properties = {"policyAssignmentId": assignment, "filters": {"locations": [], "resourceIds": [VM]}}
+    for version, has_resource_ids in declares.items():
+        request = judge(specs, [_entry("PUT", REMEDIATION, version, {"properties": properties})])
+        answer = judge_answers(
+            specs,
+            [Answer("GET", REMEDIATION, {"api-version": version}, 200, {"id": REMEDIATION, "properties": properties})],
+        )
+        assert request.checked == {"Remediations_CreateOrUpdateAtSubscription": 1}, version
+        assert answer.answers == {"Remediations_GetAtSubscription": 1}, version
+        unknown = "$.properties.filters.resourceIds: property not in the swagger"
+        expected = [] if has_resource_ids else [unknown]
+        assert [f.split(": ", 1)[1] for f in request.failures] == expected, version
+        assert [f.split(": ", 1)[1] for f in answer.failures] == expected, version
+
+
+def test_an_operation_is_found_at_each_version_the_folder_has_and_at_no_other(specs: SpecFolder) -> None:
+    versions = specs.api_versions("GET", REMEDIATION)
+    if not versions:
+        pytest.skip(f"no remediations swagger in {specs.root}")
+    assert versions == sorted(set(versions)), versions
+    for version in versions:
+        found = specs.match("GET", REMEDIATION, version)
+        assert found is not None and (found.operation_id, found.api_version) == (
+            "Remediations_GetAtSubscription",
+            version,
+        )
+    assert specs.match("GET", REMEDIATION, UNPUBLISHED) is None
+    newest = specs.match("GET", REMEDIATION)
+    assert newest is not None and newest.api_version == versions[-1]
