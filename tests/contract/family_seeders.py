@@ -47,6 +47,7 @@ def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[
         seed.put(stand_in(arm_id), replace=False)
     for principal in {p.lower(): p for b in [request_body, *bodies] for p in principal_ids(b)}.values():
         seed_principal(seed, principal)
+    seed.assign_initiatives([request_body, *bodies])
     family = FAMILIES.get(service_of(operation.template))
     if family is not None:
         family(seed, example, request_path, bodies)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ LOCATION = "eastus"
 REMEDIABLE_DEFINITION = "/providers/Microsoft.Authorization/policyDefinitions/59efceea-0c96-497e-a4a1-4eb2290dac15"
 MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+POLICY_SET_TYPE = "Microsoft.Authorization/policySetDefinitions"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ID_KEYS = ("id", "policyAssignmentId", "policyDefinitionId", "policySetDefinitionId", "roleDefinitionId",
             "maintenanceConfigurationId", "resourceId", "remediatedResourceId", "scope")  # fmt: skip
@@ -59,16 +60,52 @@ class Seed:
     policy_states: list[dict[str, Any]] = field(default_factory=list)
     knobs: dict[str, Any] = field(default_factory=dict)
     preludes: list[Prelude] = field(default_factory=list)
+    shown: set[str] = field(default_factory=set)  # lower-case ids of resources the example shows
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         return self.subscriptions.setdefault(subscription_id.lower(), {"subscriptionId": subscription_id})
 
     def put(self, resource: Mapping[str, Any], *, replace: bool = True) -> None:
-        """Add a resource (and the scopes above it); a stand-in never replaces a shown resource."""
+        """Add a resource (and the scopes above it); a stand-in (``replace=False``) never replaces
+        a shown resource (``replace=True``: what the example itself shows)."""
         resource_id = str(resource["id"])
         self.ensure_scopes(resource_id)
         if replace or resource_id.lower() not in self.resources:
             self.resources[resource_id.lower()] = dict(resource)
+        if replace:
+            self.shown.add(resource_id.lower())
+
+    def assign_initiatives(self, bodies: Iterable[Any]) -> None:
+        """An assignment that a body names together with a ``policyDefinitionReferenceId`` assigns
+        a policy set holding a member of that reference id (a remediable built-in definition).
+
+        The remediations spec: ``policyDefinitionReferenceId`` is "required when the policy
+        assignment being remediated assigns a policy set definition" and must name one of its
+        members (remediation-structure.md, "Policy definition ID"); a direct assignment with a
+        reference id is refused (InvalidCreateRemediationRequest). What the example shows is kept.
+        """
+        for assignment_id, references in initiative_references(bodies).items():
+            assignment = self.resources.get(assignment_id)
+            if assignment is None:
+                continue
+            props = assignment.setdefault("properties", {})
+            set_id = str(props.get("policyDefinitionId") or "")
+            if "/policysetdefinitions/" not in set_id.lower():
+                if assignment_id in self.shown:
+                    continue  # the example shows a direct assignment: not ours to change
+                name = str(assignment.get("name") or assignment_id.rsplit("/", 1)[-1])
+                set_id = f"{definition_scope(assignment_id)}/providers/{POLICY_SET_TYPE}/contract-{name}"
+                props["policyDefinitionId"] = set_id
+            if set_id.lower() in self.shown:
+                continue
+            self.put(self.resources.get(set_id.lower()) or _policy_set(set_id), replace=False)
+            members = self.resources[set_id.lower()].setdefault("properties", {}).setdefault("policyDefinitions", [])
+            known = {str(m.get("policyDefinitionReferenceId", "")).lower() for m in members}
+            members += [
+                {"policyDefinitionReferenceId": ref, "policyDefinitionId": REMEDIABLE_DEFINITION, "parameters": {}}
+                for ref in sorted(references)
+                if ref.lower() not in known
+            ]
 
     def ensure_scopes(self, arm_id: str, own_namespace: str = "") -> None:
         """Every subscription, management group and parent resource above ``arm_id`` exists.
@@ -161,6 +198,17 @@ def scope_of(arm_id: str) -> str:
     return arm_id[: arm_id.lower().rfind("/providers/")] or "/"
 
 
+def definition_scope(arm_id: str) -> str:
+    """Where a custom definition for something at ``arm_id`` can live: its management group or
+    subscription (definitions are never saved at a resource group or below), else the tenant ("")."""
+    parts = [p for p in arm_id.split("/") if p]
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        return f"/subscriptions/{parts[1]}"
+    if len(parts) >= 4 and [p.lower() for p in parts[:3]] == ["providers", "microsoft.management", "managementgroups"]:
+        return "/" + "/".join(parts[:4])
+    return ""
+
+
 def _policy_assignment(arm_id: str, name: str) -> dict[str, Any]:
     principal = str(uuid.uuid5(uuid.NAMESPACE_URL, arm_id.lower()))
     return {
@@ -175,6 +223,12 @@ def _policy_assignment(arm_id: str, name: str) -> dict[str, Any]:
 def _policy_definition(arm_id: str, name: str) -> dict[str, Any]:
     rule = {"if": {"field": "type", "equals": "Microsoft.Compute/virtualMachines"}, "then": {"effect": "audit"}}
     return {"id": arm_id, "name": name, "properties": {"policyType": "Custom", "mode": "All", "policyRule": rule}}
+
+
+def _policy_set(arm_id: str) -> dict[str, Any]:
+    name = arm_id.rstrip("/").rsplit("/", 1)[-1]
+    return {"id": arm_id, "name": name, "type": POLICY_SET_TYPE,
+            "properties": {"policyType": "Custom", "displayName": name, "policyDefinitions": []}}  # fmt: skip
 
 
 def _role_definition(arm_id: str, name: str) -> dict[str, Any]:
@@ -229,6 +283,26 @@ def referenced_ids(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from referenced_ids(item)
+
+
+def initiative_references(bodies: Iterable[Any]) -> dict[str, set[str]]:
+    """Lower-case assignment id -> the ``policyDefinitionReferenceId``s bodies name beside it."""
+    found: dict[str, set[str]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            assignment, reference = node.get("policyAssignmentId"), node.get("policyDefinitionReferenceId")
+            if isinstance(assignment, str) and is_resource_id(assignment) and isinstance(reference, str) and reference:
+                found.setdefault(assignment.lower(), set()).add(reference)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for body in bodies:
+        walk(body)
+    return found
 
 
 def principal_ids(node: Any) -> Iterator[str]:

@@ -72,3 +72,19 @@ def test_policy_state_rows_become_records(specs: SpecFolder) -> None:
         (row["resourceId"], row["policyAssignmentId"]) for row in rows
     ]
     assert {r["complianceState"] for r in records} <= {"Compliant", "NonCompliant"}
+
+
+def test_a_reference_id_makes_the_assignment_it_names_an_initiative_holding_it(specs: SpecFolder) -> None:
+    example = _example(specs, "Remediations_CreateSubscriptionScope_AllProperties.json")
+    emulator = _seeded(example)
+    props = example.parameters["parameters"]["properties"]
+    assignment = emulator.get(props["policyAssignmentId"])
+    assert assignment is not None
+    set_id = assignment["properties"]["policyDefinitionId"]
+    assert "/providers/microsoft.authorization/policysetdefinitions/" in set_id.lower()
+    initiative = emulator.get(set_id)
+    assert initiative is not None
+    members = initiative["properties"]["policyDefinitions"]
+    assert [(m["policyDefinitionReferenceId"], m["policyDefinitionId"]) for m in members] == [
+        (props["policyDefinitionReferenceId"], REMEDIABLE_DEFINITION)
+    ]
