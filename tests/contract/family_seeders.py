@@ -20,7 +20,9 @@ from tests.contract.seeding import (
     principal_ids,
     referenced_ids,
     scope_of,
+    seed_identity,
     seed_principal,
+    shown_identities,
     stand_in,
 )
 from tests.contract.swagger import Example, service_of
@@ -31,7 +33,7 @@ _STATE_RECORD_KEYS = ("resourceId", "policyAssignmentId", "policyDefinitionId", 
 
 def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[dict[str, Any], list[Prelude]]:
     """The estate the example implies, and the requests that must run before its own."""
-    seed = Seed()
+    seed = Seed(request_path=request_path)
     operation = example.operation
     bodies = [r.get("body") for status, r in example.responses.items() if str(status).startswith("2")]
     seed.ensure_scopes(request_path, own_namespace=service_of(operation.template).split("/")[0])
@@ -45,6 +47,8 @@ def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[
         if creates and arm_id.lower() == request_path.lower():
             continue
         seed.put(stand_in(arm_id), replace=False)
+    for identity_id, shown in [i for b in [request_body, *bodies] for i in shown_identities(b)]:
+        seed_identity(seed, identity_id, shown)
     for principal in {p.lower(): p for b in [request_body, *bodies] for p in principal_ids(b)}.values():
         seed_principal(seed, principal)
     seed.assign_initiatives([request_body, *bodies])

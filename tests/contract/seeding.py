@@ -24,6 +24,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -61,6 +62,7 @@ class Seed:
     knobs: dict[str, Any] = field(default_factory=dict)
     preludes: list[Prelude] = field(default_factory=list)
     shown: set[str] = field(default_factory=set)  # lower-case ids of resources the example shows
+    request_path: str = ""  # the path the example's own request addresses
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         return self.subscriptions.setdefault(subscription_id.lower(), {"subscriptionId": subscription_id})
@@ -124,9 +126,19 @@ class Seed:
                 self.resources[scope.lower()] = stand_in(scope)
 
     def estate(self) -> dict[str, Any]:
+        """The estate file. Management groups form one chain, the example's subscriptions at its foot:
+        a group only a body names (where an assignment or definition sits) is above the group the
+        request addresses, as what applies to a scope is assigned at or above it; the request's
+        group is the lowest, and holds the subscriptions."""
         groups = [r for r in self.resources.values() if str(r.get("type", "")) == MANAGEMENT_GROUP_TYPE]
-        for group in groups:  # a management group holds every subscription the example names
-            group.setdefault("properties", {})["children"] = [
+        addressed = [g for g in groups if (self.request_path.lower() + "/").startswith(str(g["id"]).lower() + "/")]
+        chain = [g for g in groups if g not in addressed] + addressed
+        for parent, child in pairwise(chain):
+            parent.setdefault("properties", {})["children"] = [
+                {"id": child["id"], "type": MANAGEMENT_GROUP_TYPE, "name": child["name"]}
+            ]
+        if chain:
+            chain[-1].setdefault("properties", {})["children"] = [
                 {"id": f"/subscriptions/{s['subscriptionId']}", "type": "/subscriptions", "name": s["subscriptionId"]}
                 for s in self.subscriptions.values()
             ]
@@ -249,6 +261,16 @@ def _maintenance_configuration(arm_id: str, name: str) -> dict[str, Any]:
     return {"id": arm_id, "name": name, "location": LOCATION, "properties": props}
 
 
+def _user_assigned_identity(arm_id: str, name: str) -> dict[str, Any]:
+    principal = str(uuid.uuid5(uuid.NAMESPACE_URL, arm_id.lower()))
+    props = {
+        "principalId": principal,
+        "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, principal)),
+        "tenantId": TENANT_ID,
+    }
+    return {"id": arm_id, "name": name, "location": LOCATION, "properties": props}
+
+
 def _management_group(arm_id: str, name: str) -> dict[str, Any]:
     return {"id": arm_id, "name": name, "type": MANAGEMENT_GROUP_TYPE,
             "properties": {"tenantId": TENANT_ID, "displayName": name, "children": []}}  # fmt: skip
@@ -260,6 +282,7 @@ REFERENCES: dict[str, Callable[[str, str], dict[str, Any]]] = {
     "microsoft.authorization/roledefinitions": _role_definition,
     "microsoft.maintenance/maintenanceconfigurations": _maintenance_configuration,
     "microsoft.management/managementgroups": _management_group,
+    "microsoft.managedidentity/userassignedidentities": _user_assigned_identity,
 }
 
 
@@ -273,9 +296,12 @@ def arm_objects(body: Any) -> Iterator[dict[str, Any]]:
 
 
 def referenced_ids(node: Any) -> Iterator[str]:
-    """ARM ids a body names under the keys that hold references."""
+    """ARM ids a body names under the keys that hold references, or as keys of a map (ARM's
+    ``identity.userAssignedIdentities`` is keyed by the identities' resource ids)."""
     if isinstance(node, Mapping):
         for key, value in node.items():
+            if isinstance(key, str) and is_resource_id(key):
+                yield key
             if key in _ID_KEYS and isinstance(value, str) and is_resource_id(value):
                 yield value
             else:
@@ -317,14 +343,38 @@ def principal_ids(node: Any) -> Iterator[str]:
             yield from principal_ids(item)
 
 
+def shown_identities(node: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(identity id, what the body shows of it) for each entry of a ``userAssignedIdentities`` map."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "userAssignedIdentities" and isinstance(value, Mapping):
+                yield from ((str(k), v if isinstance(v, Mapping) else {}) for k, v in value.items())
+            else:
+                yield from shown_identities(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from shown_identities(item)
+
+
+def seed_identity(seed: Seed, identity_id: str, shown: Mapping[str, Any]) -> None:
+    """A user-assigned identity an example names, with the principal and client ids it shows."""
+    identity = seed.resources.get(identity_id.lower()) or stand_in(identity_id)
+    props = identity.setdefault("properties", {})
+    if shown.get("principalId") and not shown.get("clientId"):
+        props["clientId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, str(shown["principalId"])))
+    props.update({key: str(shown[key]) for key in ("principalId", "clientId") if shown.get(key)})
+    seed.put(identity, replace=False)
+
+
 def seed_principal(seed: Seed, principal_id: str) -> None:
     """The directory knows the principal the example names (a user-assigned identity holds it)."""
     if not seed.subscriptions:
         return
+    for resource in seed.resources.values():
+        if str((resource.get("properties") or {}).get("principalId", "")).lower() == principal_id.lower():
+            return  # an identity the example names holds it already
     subscription = next(iter(seed.subscriptions.values()))["subscriptionId"]
     identity_id = (
         f"/subscriptions/{subscription}/resourceGroups/contract-identities/providers/{IDENTITY_TYPE}/p-{principal_id}"
     )
-    props = {"principalId": principal_id, "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, principal_id)),
-             "tenantId": TENANT_ID}  # fmt: skip
-    seed.put({"id": identity_id, "name": f"p-{principal_id}", "location": LOCATION, "properties": props})
+    seed_identity(seed, identity_id, {"principalId": principal_id})
