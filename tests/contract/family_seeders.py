@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.contract.seeding import (
     LOCATION,
+    MANAGEMENT_GROUP_TYPE,
     REMEDIABLE_DEFINITION,
     Prelude,
     Seed,
@@ -120,6 +121,8 @@ def _resource_graph(seed: Seed, example: Example, request_path: str, bodies: lis
     query = example.parameters.get("query") or {}
     for subscription in query.get("subscriptions") or []:
         seed.subscription(str(subscription))
+    for group in query.get("managementGroups") or []:  # the query's scope: the rows' subscriptions are below
+        seed.put(stand_in(f"/providers/{MANAGEMENT_GROUP_TYPE}/{group}"), replace=False)
 
 
 FAMILIES: dict[str, Callable[[Seed, Example, str, list[Any]], None]] = {

@@ -86,7 +86,7 @@ class Seed:
         members (remediation-structure.md, "Policy definition ID"); a direct assignment with a
         reference id is refused (InvalidCreateRemediationRequest). What the example shows is kept.
         """
-        for assignment_id, references in initiative_references(bodies).items():
+        for assignment_id, initiative in initiative_references(bodies).items():
             assignment = self.resources.get(assignment_id)
             if assignment is None:
                 continue
@@ -96,7 +96,10 @@ class Seed:
                 if assignment_id in self.shown:
                     continue  # the example shows a direct assignment: not ours to change
                 name = str(assignment.get("name") or assignment_id.rsplit("/", 1)[-1])
-                set_id = f"{definition_scope(assignment_id)}/providers/{POLICY_SET_TYPE}/contract-{name}"
+                set_id = (
+                    initiative.set_id
+                    or f"{definition_scope(assignment_id)}/providers/{POLICY_SET_TYPE}/contract-{name}"
+                )
                 props["policyDefinitionId"] = set_id
             if set_id.lower() in self.shown:
                 continue
@@ -105,7 +108,7 @@ class Seed:
             known = {str(m.get("policyDefinitionReferenceId", "")).lower() for m in members}
             members += [
                 {"policyDefinitionReferenceId": ref, "policyDefinitionId": REMEDIABLE_DEFINITION, "parameters": {}}
-                for ref in sorted(references)
+                for ref in sorted(initiative.references)
                 if ref.lower() not in known
             ]
 
@@ -311,15 +314,28 @@ def referenced_ids(node: Any) -> Iterator[str]:
             yield from referenced_ids(item)
 
 
-def initiative_references(bodies: Iterable[Any]) -> dict[str, set[str]]:
-    """Lower-case assignment id -> the ``policyDefinitionReferenceId``s bodies name beside it."""
-    found: dict[str, set[str]] = {}
+@dataclass
+class Initiative:
+    """What bodies show of the policy set an assignment assigns: its id (when shown) and members."""
+
+    set_id: str = ""
+    references: set[str] = field(default_factory=set)
+
+
+def initiative_references(bodies: Iterable[Any]) -> dict[str, Initiative]:
+    """Lower-case assignment id -> the ``policyDefinitionReferenceId``s (and ``policySetDefinitionId``)
+    bodies name beside it (a remediation's properties, a policy state row)."""
+    found: dict[str, Initiative] = {}
 
     def walk(node: Any) -> None:
         if isinstance(node, Mapping):
             assignment, reference = node.get("policyAssignmentId"), node.get("policyDefinitionReferenceId")
             if isinstance(assignment, str) and is_resource_id(assignment) and isinstance(reference, str) and reference:
-                found.setdefault(assignment.lower(), set()).add(reference)
+                initiative = found.setdefault(assignment.lower(), Initiative())
+                initiative.references.add(reference)
+                shown_set = node.get("policySetDefinitionId")
+                if isinstance(shown_set, str) and "/policysetdefinitions/" in shown_set.lower():
+                    initiative.set_id = initiative.set_id or shown_set
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

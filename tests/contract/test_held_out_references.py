@@ -21,6 +21,8 @@ from tests.contract.swagger import SpecFolder
 SUBSCRIPTION = "6c1f2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 IDENTITY_SUBSCRIPTION = "7d2e3f4a-5b6c-4d7e-8f90-a1b2c3d4e5f6"
 REMEDIATIONS_VERSION = "2024-10-01"
+VMS = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-held-out/providers/Microsoft.Compute/virtualMachines"
+SCHEDULING_DEFINITION = "/providers/Microsoft.Authorization/policyDefinitions/59efceea-0c96-497e-a4a1-4eb2290dac15"
 SYSTEM_DATA = {"createdBy": "held-out@example.com", "createdByType": "User", "createdAt": "2026-01-02T03:04:05Z",
                "lastModifiedBy": "held-out@example.com", "lastModifiedByType": "User",
                "lastModifiedAt": "2026-01-02T03:04:05Z"}  # fmt: skip
@@ -143,6 +145,42 @@ def configuration_assignment_on_a_child_resource() -> tuple[str, dict[str, Any]]
     }
 
 
+def resource_graph_query_over_management_groups() -> tuple[str, dict[str, Any]]:
+    """A Resource Graph query scoped to management groups named nowhere else; its rows are below them."""
+    kind = "microsoft.compute/virtualmachines"
+    rows = [
+        {"id": f"{VMS}/{n}", "name": n, "type": kind, "location": "westeurope", "tags": {}}
+        for n in ("vm-held-out-1", "vm-held-out-2")
+    ]
+    kql = "Resources | where type =~ 'microsoft.compute/virtualmachines' | project id, name, type, location, tags"
+    query = {"managementGroups": ["mg-held-out-root", "mg-held-out-prod"], "query": kql}
+    body = {"totalRecords": 2, "count": 2, "resultTruncated": "false", "data": rows}
+    params = {"api-version": "2021-03-01", "query": query}
+    return "Resources", {"parameters": params, "responses": {"200": {"body": body}}}
+
+
+def policy_states_of_an_initiative_member() -> tuple[str, dict[str, Any]]:
+    """Policy states of one member of an initiative, in a subscription and group named nowhere else."""
+    assignment = _assignment_at(f"/subscriptions/{SUBSCRIPTION}", "held-out-initiative-assignment")
+    set_id = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/policySetDefinitions/held-out-set"
+    row = {
+        "timestamp": "2026-01-02T03:04:05Z",
+        "resourceId": f"{VMS}/vm-x",
+        "policyAssignmentId": assignment,
+        "policyDefinitionId": SCHEDULING_DEFINITION,
+        "policySetDefinitionId": set_id,
+        "policyDefinitionReferenceId": "held-out-member",
+        "isCompliant": False,
+        "complianceState": "NonCompliant",
+        "subscriptionId": SUBSCRIPTION,
+    }
+    params = {"policyStatesResource": "latest", "subscriptionId": SUBSCRIPTION, "api-version": "2019-10-01"}
+    return "PolicyStates_ListQueryResultsForSubscription", {
+        "parameters": params,
+        "responses": {"200": {"body": {"value": [row]}}},
+    }
+
+
 def policy_states_next_link() -> tuple[str, dict[str, Any]]:
     """The next page of a policy-states query, at the link a first page gave."""
     link = (
@@ -160,6 +198,8 @@ REPLAYED = {
     "HeldOut_Remediation_ChildManagementGroup.json": management_group_remediation_of_a_parent_group_assignment,
     "HeldOut_PolicyAssignment_UserAssignedIdentity.json": policy_assignment_with_a_user_assigned_identity,
     "HeldOut_ConfigurationAssignment_Parent.json": configuration_assignment_on_a_child_resource,
+    "HeldOut_ResourceGraph_ManagementGroups.json": resource_graph_query_over_management_groups,
+    "HeldOut_PolicyStates_InitiativeMember.json": policy_states_of_an_initiative_member,
 }
 NEXT_LINK = "HeldOut_PolicyStates_NextLink.json"
 
