@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,3 +202,23 @@ def test_an_operation_is_found_at_each_version_the_folder_has_and_at_no_other(sp
     assert specs.match("GET", REMEDIATION, UNPUBLISHED) is None
     newest = specs.match("GET", REMEDIATION)
     assert newest is not None and newest.api_version == versions[-1]
+
+
+def test_a_published_version_the_folder_lacks_is_counted_unchecked_not_judged_by_another(
+    specs: SpecFolder, tmp_path: Path
+) -> None:
+    older = specs.match("PUT", REMEDIATION, "2021-10-01")
+    if older is None:
+        pytest.skip(f"no 2021-10-01 remediations swagger in {specs.root}")
+    common = specs.root / "specification" / "common-types"
+    shutil.copytree(common, tmp_path / "specification" / "common-types")
+    kept = tmp_path / older.swagger.relative_to(specs.root)
+    kept.parent.mkdir(parents=True)
+    shutil.copy(older.swagger, kept)
+    folder = SpecFolder(tmp_path)
+    assert folder.api_versions("PUT", REMEDIATION) == ["2021-10-01"]
+    body = {"properties": {"policyAssignmentId": "/subscriptions/x/providers/a/b", "filters": {"resourceIds": [VM]}}}
+    report = judge(folder, [_entry("PUT", REMEDIATION, "2024-10-01", body)])
+    assert report.failures == []
+    assert report.checked == {}
+    assert report.unchecked == {"microsoft.policyinsights/remediations at 2024-10-01": 1}
