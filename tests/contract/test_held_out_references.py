@@ -148,7 +148,7 @@ def configuration_assignment_on_a_child_resource() -> tuple[str, dict[str, Any]]
 def resource_graph_query_over_management_groups() -> tuple[str, dict[str, Any]]:
     """A Resource Graph query scoped to management groups named nowhere else; its rows are below them."""
     kind = "microsoft.compute/virtualmachines"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": f"{VMS}/{n}", "name": n, "type": kind, "location": "westeurope", "tags": {}}
         for n in ("vm-held-out-1", "vm-held-out-2")
     ]
