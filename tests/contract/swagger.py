@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote, urljoin, urlparse
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from tests.contract.placeholders import with_real_subscriptions
 from tests.contract.schema_rules import schema_errors
 
 METHODS = ("get", "put", "post", "patch", "delete", "head")
@@ -191,7 +192,8 @@ class Example:
 
     @cached_property
     def content(self) -> Mapping[str, Any]:
-        found: Mapping[str, Any] = json.loads(self.path.read_text(encoding="utf-8-sig"))
+        """The example file, its placeholder subscription ids (``subid``) made GUIDs (placeholders.py)."""
+        found: Mapping[str, Any] = with_real_subscriptions(json.loads(self.path.read_text(encoding="utf-8-sig")))
         return found
 
     @property

@@ -3,7 +3,8 @@
 Each example below is written for this test with new names and ids (as Microsoft adds examples
 to azure-rest-api-specs): it references a subscription, a management group, a user-assigned
 identity or a parent resource that exists nowhere else, and the seeding must create it from the
-example alone (seeding.py, family_seeders.py). A ``{nextLink}`` example cannot be replayed (the
+example alone (seeding.py, family_seeders.py); a subscription named with a word (``subid``) is
+replayed under a GUID that stands for it (placeholders.py). A ``{nextLink}`` example cannot be replayed (the
 link is the service's own, opaque; the first page's replay follows the emulator's) and is
 skipped with that reason.
 """
@@ -181,6 +182,15 @@ def policy_states_of_an_initiative_member() -> tuple[str, dict[str, Any]]:
     }
 
 
+def remediation_in_a_placeholder_subscription() -> tuple[str, dict[str, Any]]:
+    """A subscription named with a word, as many newer examples do (ARM itself wants a GUID)."""
+    assignment = _assignment_at("/subscriptions/subid", "held-out-word-assignment")
+    shown = _remediation("/subscriptions/subid", "held-out-word-remediation", assignment)["200"]
+    params = {"subscriptionId": "subid", "remediationName": "held-out-word-remediation",
+              "api-version": REMEDIATIONS_VERSION}  # fmt: skip
+    return "Remediations_GetAtSubscription", {"parameters": params, "responses": {"200": shown}}
+
+
 def policy_states_next_link() -> tuple[str, dict[str, Any]]:
     """The next page of a policy-states query, at the link a first page gave."""
     link = (
@@ -200,6 +210,7 @@ REPLAYED = {
     "HeldOut_ConfigurationAssignment_Parent.json": configuration_assignment_on_a_child_resource,
     "HeldOut_ResourceGraph_ManagementGroups.json": resource_graph_query_over_management_groups,
     "HeldOut_PolicyStates_InitiativeMember.json": policy_states_of_an_initiative_member,
+    "HeldOut_Remediation_PlaceholderSubscription.json": remediation_in_a_placeholder_subscription,
 }
 NEXT_LINK = "HeldOut_PolicyStates_NextLink.json"
 

@@ -6,6 +6,7 @@ import pytest
 
 from remediator.emulator import Emulator
 from tests.contract.family_seeders import estate_for
+from tests.contract.placeholders import placeholder_subscriptions, with_real_subscriptions
 from tests.contract.replay import request_of
 from tests.contract.seeding import REMEDIABLE_DEFINITION, is_resource_id, scopes_above
 from tests.contract.swagger import Example, SpecFolder
@@ -88,3 +89,26 @@ def test_a_reference_id_makes_the_assignment_it_names_an_initiative_holding_it(s
     assert [(m["policyDefinitionReferenceId"], m["policyDefinitionId"]) for m in members] == [
         (props["policyDefinitionReferenceId"], REMEDIABLE_DEFINITION)
     ]
+
+
+def test_a_placeholder_subscription_becomes_one_guid_everywhere_and_real_ones_stay() -> None:
+    real = "35ee058e-5fa0-414c-8145-3ebb8d09b6e2"
+    identity = "/subscriptions/subId/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i"
+    example = {
+        "parameters": {"subscriptionId": "subId", "scope": "subscriptions/subId", "other": f"/subscriptions/{real}/x"},
+        "responses": {"200": {"body": {"id": "/subscriptions/subId/providers/P/t/n", "identity": {identity: {}},
+                                       "properties": {"subscriptionId": "subId", "name": "subIdentity"}}}},
+    }  # fmt: skip
+    fixed = with_real_subscriptions(example)
+    [guid] = placeholder_subscriptions(example).values()
+    assert fixed["parameters"] == {
+        "subscriptionId": guid,
+        "scope": f"subscriptions/{guid}",
+        "other": f"/subscriptions/{real}/x",
+    }
+    body = fixed["responses"]["200"]["body"]
+    assert body["id"] == f"/subscriptions/{guid}/providers/P/t/n"
+    assert list(body["identity"]) == [identity.replace("subId", guid)]
+    assert body["properties"] == {"subscriptionId": guid, "name": "subIdentity"}
+    untouched = {"parameters": {"subscriptionId": real}, "responses": {}}
+    assert with_real_subscriptions(untouched) is untouched

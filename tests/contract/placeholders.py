@@ -1,0 +1,67 @@
+"""Subscription ids that are placeholders (``subid``, ``subscriptionId``) made real for a replay.
+
+Many examples in azure-rest-api-specs name their subscription with a word. ARM refuses such a
+path with 400 ``InvalidSubscriptionId`` ("The provided subscription identifier 'subid' is
+malformed or invalid", as Azure/apiops issue 460 and Azure/azure-cli issue 30953 show it), so
+the example could never be answered as it shows. The word is a placeholder, not the point of the
+example: it is replaced, everywhere in the example (parameters, paths, ids, map keys, bodies),
+by a GUID derived from it, and the example is replayed as it means.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_IN_PATH = re.compile(r"(^|/)subscriptions/([^/?#\s\"{}]+)", re.IGNORECASE)
+
+
+def placeholder_subscriptions(content: Any) -> dict[str, str]:
+    """Each subscription name in the example that is not a GUID -> the GUID that stands for it."""
+    found: dict[str, str] = {}
+
+    def note(name: str) -> None:
+        if name and not _GUID.match(name):
+            found.setdefault(name, str(uuid.uuid5(uuid.NAMESPACE_URL, f"subscription:{name}")))
+
+    def walk(node: Any, key: str = "") -> None:
+        if isinstance(node, Mapping):
+            for name, value in node.items():
+                for match in _IN_PATH.finditer(str(name)):
+                    note(match.group(2))
+                walk(value, str(name))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+        elif isinstance(node, str):
+            if key == "subscriptionId":
+                note(node)
+            for match in _IN_PATH.finditer(node):
+                note(match.group(2))
+
+    walk((content or {}).get("parameters"))
+    return found
+
+
+def with_real_subscriptions(content: Any) -> Any:
+    """``content`` with every placeholder subscription replaced by its GUID (unchanged if none)."""
+    names = placeholder_subscriptions(content)
+    if not names:
+        return content
+
+    def fix(text: str) -> str:
+        if text in names:
+            return names[text]
+        return _IN_PATH.sub(lambda m: f"{m.group(1)}subscriptions/{names.get(m.group(2), m.group(2))}", text)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            return {fix(str(k)): walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return fix(node) if isinstance(node, str) else node
+
+    return walk(content)
