@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from remediator.emulator.state import LogEntry
+from tests.contract.documented_versions import DOCUMENTED, Documented
 from tests.contract.swagger import Example, SpecFolder, service_of
 from tests.contract.traffic import Answer, judge, judge_answers
 
@@ -104,17 +105,27 @@ def _entry(method: str, path: str, api_version: str | None, body: Any = None, **
     return LogEntry(method, path, {"api-version": api_version or "", **query}, 200, 0.0, api_version, body)
 
 
+def _unswaggered(specs: SpecFolder) -> tuple[str, Documented]:
+    """A path of a service the bot calls that the folder has no swagger for, and its documented versions."""
+    for service, documented in sorted(DOCUMENTED.items()):
+        namespace, kind = service.split("/")
+        if namespace != "microsoft.resources" and service not in specs.covered_services:
+            return f"/subscriptions/{SUB}/resourceGroups/rg/providers/{namespace}/{kind}/x", documented
+    pytest.skip(f"{specs.root} has a swagger for every service documented_versions lists")
+
+
 def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
     remediation = {"properties": {"policyAssignmentId": "/subscriptions/x/providers/a/b"}}
+    elsewhere, documented = _unswaggered(specs)
     report = judge(
         specs,
         [
             _entry("PUT", REMEDIATION, "2021-10-01", remediation),
             _entry("GET", REMEDIATION, "2021-10-01", None, **{"$expand": "x"}),
-            _entry("GET", REMEDIATION, "2017-01-01"),
+            _entry("GET", REMEDIATION, UNPUBLISHED),
             _entry("PUT", REMEDIATION, "2021-10-01", {"properties": {"policyAssignmentId": 5}}),
-            _entry("GET", VM, "2024-07-01"),
-            _entry("GET", VM, "2019-03-01"),
+            _entry("GET", elsewhere, documented.versions[0]),
+            _entry("GET", elsewhere, UNPUBLISHED),
             _entry("DELETE", f"/subscriptions/{SUB}/providers/Microsoft.PolicyInsights/policyStates", "2019-10-01"),
             _entry("POST", f"/{SUB}/oauth2/v2.0/token", None),
             _entry(
@@ -127,16 +138,15 @@ def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
         "Remediations_GetAtSubscription": 1,
         "Resources": 1,
     }
-    assert report.unchecked == {"microsoft.compute/virtualmachines": 2}
+    assert report.unchecked == {service_of(elsewhere): 2}
     assert report.not_arm == {"token authority": 1}
     folder_versions = specs.api_versions("GET", REMEDIATION)
-    assert "2021-10-01" in folder_versions and "2017-01-01" not in folder_versions
+    assert "2021-10-01" in folder_versions and UNPUBLISHED not in folder_versions
     assert [f.split(": ", 1)[1] for f in report.failures] == [
         "query parameter '$expand' is not declared",
-        f"api-version 2017-01-01 is not one the folder's swaggers define ({', '.join(folder_versions)})",
+        f"api-version {UNPUBLISHED} is not one the folder's swaggers define ({', '.join(folder_versions)})",
         "$.properties.policyAssignmentId: 5 is not of type 'string'",
-        "api-version not among 2024-07-01 (specification/compute/resource-manager/Microsoft.Compute/ComputeRP/"
-        "stable/2024-07-01/virtualMachine.json)",
+        f"api-version not among {', '.join(documented.versions)} ({documented.source})",
         "no operation in the swaggers for microsoft.policyinsights/policystates matches this method and path",
         "the example replay skips this as unused: KQL summarize/top: the bot's Resource Graph queries only filter "
         "and project rows",
@@ -144,12 +154,13 @@ def test_traffic_is_checked_counted_or_flagged(specs: SpecFolder) -> None:
 
 
 def test_answers_are_held_to_the_response_schema(specs: SpecFolder) -> None:
+    elsewhere, documented = _unswaggered(specs)
     query = {"api-version": "2021-10-01"}
     answers = [
         Answer("GET", REMEDIATION, query, 200, {"id": REMEDIATION, "properties": {"createdOn": "now"}}),
         Answer("GET", REMEDIATION, query, 404, {"error": {"code": "RemediationNotFound", "message": "gone"}}),
         Answer("GET", REMEDIATION, {"api-version": UNPUBLISHED}, 200, {"properties": 5}),  # not the folder's
-        Answer("GET", VM, {"api-version": "2024-07-01"}, 200, {"properties": 5}),  # no swagger in the folder
+        Answer("GET", elsewhere, {"api-version": documented.versions[0]}, 200, {"properties": 5}),  # no swagger
     ]
     report = judge_answers(specs, answers)
     assert report.answers == {"Remediations_GetAtSubscription": 2}
