@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tests.contract.seed_initiatives import assign_initiatives
+from tests.contract.seed_principals import principal_ids, seed_identity, seed_principal, shown_identities
 from tests.contract.seeding import (
     LOCATION,
     MANAGEMENT_GROUP_TYPE,
@@ -18,12 +20,8 @@ from tests.contract.seeding import (
     Seed,
     arm_objects,
     is_resource_id,
-    principal_ids,
     referenced_ids,
     scope_of,
-    seed_identity,
-    seed_principal,
-    shown_identities,
     stand_in,
 )
 from tests.contract.swagger import Example, service_of
@@ -52,7 +50,7 @@ def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[
         seed_identity(seed, identity_id, shown)
     for principal in {p.lower(): p for b in [request_body, *bodies] for p in principal_ids(b)}.values():
         seed_principal(seed, principal)
-    seed.assign_initiatives([request_body, *bodies])
+    assign_initiatives(seed, [request_body, *bodies])
     family = FAMILIES.get(service_of(operation.template))
     if family is not None:
         family(seed, example, request_path, bodies)

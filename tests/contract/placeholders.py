@@ -15,7 +15,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+from tests.contract.seeding import GUID
+
 _IN_PATH = re.compile(r"(^|/)subscriptions/([^/?#\s\"{}]+)", re.IGNORECASE)
 
 
@@ -24,7 +25,7 @@ def placeholder_subscriptions(content: Any) -> dict[str, str]:
     found: dict[str, str] = {}
 
     def note(name: str) -> None:
-        if name and not _GUID.match(name):
+        if name and not GUID.match(name):
             found.setdefault(name, str(uuid.uuid5(uuid.NAMESPACE_URL, f"subscription:{name}")))
 
     def walk(node: Any, key: str = "") -> None:

@@ -10,6 +10,8 @@
   policy assignment a remediation names (assigning a built-in ``modify`` definition so the
   remediation is valid), the role definition and principal of a role assignment, the
   maintenance configuration of a configuration assignment, ...;
+* policy sets for assignments named with a reference id (``seed_initiatives.py``) and the
+  principals and user-assigned identities bodies name (``seed_principals.py``);
 
 then lets the operation family's seeder (``family_seeders.FAMILIES``, keyed by the
 ``Namespace/type`` the operation addresses) add what only that family has: policy state
@@ -22,7 +24,7 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -33,8 +35,7 @@ LOCATION = "eastus"
 REMEDIABLE_DEFINITION = "/providers/Microsoft.Authorization/policyDefinitions/59efceea-0c96-497e-a4a1-4eb2290dac15"
 MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-POLICY_SET_TYPE = "Microsoft.Authorization/policySetDefinitions"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ID_KEYS = ("id", "policyAssignmentId", "policyDefinitionId", "policySetDefinitionId", "roleDefinitionId",
             "maintenanceConfigurationId", "resourceId", "remediatedResourceId", "scope")  # fmt: skip
 
@@ -77,41 +78,6 @@ class Seed:
         if replace:
             self.shown.add(resource_id.lower())
 
-    def assign_initiatives(self, bodies: Iterable[Any]) -> None:
-        """An assignment that a body names together with a ``policyDefinitionReferenceId`` assigns
-        a policy set holding a member of that reference id (a remediable built-in definition).
-
-        The remediations spec: ``policyDefinitionReferenceId`` is "required when the policy
-        assignment being remediated assigns a policy set definition" and must name one of its
-        members (remediation-structure.md, "Policy definition ID"); a direct assignment with a
-        reference id is refused (InvalidCreateRemediationRequest). What the example shows is kept.
-        """
-        for assignment_id, initiative in initiative_references(bodies).items():
-            assignment = self.resources.get(assignment_id)
-            if assignment is None:
-                continue
-            props = assignment.setdefault("properties", {})
-            set_id = str(props.get("policyDefinitionId") or "")
-            if "/policysetdefinitions/" not in set_id.lower():
-                if assignment_id in self.shown:
-                    continue  # the example shows a direct assignment: not ours to change
-                name = str(assignment.get("name") or assignment_id.rsplit("/", 1)[-1])
-                set_id = (
-                    initiative.set_id
-                    or f"{definition_scope(assignment_id)}/providers/{POLICY_SET_TYPE}/contract-{name}"
-                )
-                props["policyDefinitionId"] = set_id
-            if set_id.lower() in self.shown:
-                continue
-            self.put(self.resources.get(set_id.lower()) or _policy_set(set_id), replace=False)
-            members = self.resources[set_id.lower()].setdefault("properties", {}).setdefault("policyDefinitions", [])
-            known = {str(m.get("policyDefinitionReferenceId", "")).lower() for m in members}
-            members += [
-                {"policyDefinitionReferenceId": ref, "policyDefinitionId": REMEDIABLE_DEFINITION, "parameters": {}}
-                for ref in sorted(initiative.references)
-                if ref.lower() not in known
-            ]
-
     def ensure_scopes(self, arm_id: str, own_namespace: str = "") -> None:
         """Every subscription, management group and parent resource above ``arm_id`` exists.
 
@@ -123,7 +89,7 @@ class Seed:
                 continue
             parts = [p for p in scope.split("/") if p]
             if len(parts) == 2 and parts[0].lower() == "subscriptions":
-                if _GUID.match(parts[1]):
+                if GUID.match(parts[1]):
                     self.subscription(parts[1])
             elif scope.lower() not in self.resources:
                 self.resources[scope.lower()] = stand_in(scope)
@@ -213,17 +179,6 @@ def scope_of(arm_id: str) -> str:
     return arm_id[: arm_id.lower().rfind("/providers/")] or "/"
 
 
-def definition_scope(arm_id: str) -> str:
-    """Where a custom definition for something at ``arm_id`` can live: its management group or
-    subscription (definitions are never saved at a resource group or below), else the tenant ("")."""
-    parts = [p for p in arm_id.split("/") if p]
-    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
-        return f"/subscriptions/{parts[1]}"
-    if len(parts) >= 4 and [p.lower() for p in parts[:3]] == ["providers", "microsoft.management", "managementgroups"]:
-        return "/" + "/".join(parts[:4])
-    return ""
-
-
 def _policy_assignment(arm_id: str, name: str) -> dict[str, Any]:
     principal = str(uuid.uuid5(uuid.NAMESPACE_URL, arm_id.lower()))
     return {
@@ -238,12 +193,6 @@ def _policy_assignment(arm_id: str, name: str) -> dict[str, Any]:
 def _policy_definition(arm_id: str, name: str) -> dict[str, Any]:
     rule = {"if": {"field": "type", "equals": "Microsoft.Compute/virtualMachines"}, "then": {"effect": "audit"}}
     return {"id": arm_id, "name": name, "properties": {"policyType": "Custom", "mode": "All", "policyRule": rule}}
-
-
-def _policy_set(arm_id: str) -> dict[str, Any]:
-    name = arm_id.rstrip("/").rsplit("/", 1)[-1]
-    return {"id": arm_id, "name": name, "type": POLICY_SET_TYPE,
-            "properties": {"policyType": "Custom", "displayName": name, "policyDefinitions": []}}  # fmt: skip
 
 
 def _role_definition(arm_id: str, name: str) -> dict[str, Any]:
@@ -312,85 +261,3 @@ def referenced_ids(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from referenced_ids(item)
-
-
-@dataclass
-class Initiative:
-    """What bodies show of the policy set an assignment assigns: its id (when shown) and members."""
-
-    set_id: str = ""
-    references: set[str] = field(default_factory=set)
-
-
-def initiative_references(bodies: Iterable[Any]) -> dict[str, Initiative]:
-    """Lower-case assignment id -> the ``policyDefinitionReferenceId``s (and ``policySetDefinitionId``)
-    bodies name beside it (a remediation's properties, a policy state row)."""
-    found: dict[str, Initiative] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Mapping):
-            assignment, reference = node.get("policyAssignmentId"), node.get("policyDefinitionReferenceId")
-            if isinstance(assignment, str) and is_resource_id(assignment) and isinstance(reference, str) and reference:
-                initiative = found.setdefault(assignment.lower(), Initiative())
-                initiative.references.add(reference)
-                shown_set = node.get("policySetDefinitionId")
-                if isinstance(shown_set, str) and "/policysetdefinitions/" in shown_set.lower():
-                    initiative.set_id = initiative.set_id or shown_set
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for body in bodies:
-        walk(body)
-    return found
-
-
-def principal_ids(node: Any) -> Iterator[str]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "principalId" and isinstance(value, str) and _GUID.match(value):
-                yield value
-            else:
-                yield from principal_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from principal_ids(item)
-
-
-def shown_identities(node: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(identity id, what the body shows of it) for each entry of a ``userAssignedIdentities`` map."""
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "userAssignedIdentities" and isinstance(value, Mapping):
-                yield from ((str(k), v if isinstance(v, Mapping) else {}) for k, v in value.items())
-            else:
-                yield from shown_identities(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from shown_identities(item)
-
-
-def seed_identity(seed: Seed, identity_id: str, shown: Mapping[str, Any]) -> None:
-    """A user-assigned identity an example names, with the principal and client ids it shows."""
-    identity = seed.resources.get(identity_id.lower()) or stand_in(identity_id)
-    props = identity.setdefault("properties", {})
-    if shown.get("principalId") and not shown.get("clientId"):
-        props["clientId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, str(shown["principalId"])))
-    props.update({key: str(shown[key]) for key in ("principalId", "clientId") if shown.get(key)})
-    seed.put(identity, replace=False)
-
-
-def seed_principal(seed: Seed, principal_id: str) -> None:
-    """The directory knows the principal the example names (a user-assigned identity holds it)."""
-    if not seed.subscriptions:
-        return
-    for resource in seed.resources.values():
-        if str((resource.get("properties") or {}).get("principalId", "")).lower() == principal_id.lower():
-            return  # an identity the example names holds it already
-    subscription = next(iter(seed.subscriptions.values()))["subscriptionId"]
-    identity_id = (
-        f"/subscriptions/{subscription}/resourceGroups/contract-identities/providers/{IDENTITY_TYPE}/p-{principal_id}"
-    )
-    seed_identity(seed, identity_id, {"principalId": principal_id})
