@@ -192,6 +192,8 @@ def test_each_request_and_answer_is_judged_by_the_swagger_of_its_own_api_version
             [Answer("GET", REMEDIATION, {"api-version": version}, 200, {"id": REMEDIATION, "properties": properties})],
         )
         assert request.checked == {"Remediations_CreateOrUpdateAtSubscription": 1}, version
+        assert request.versions == {f"Remediations_CreateOrUpdateAtSubscription at {version}": 1}
+        assert f"  {1:5d}  Remediations_CreateOrUpdateAtSubscription at {version}" in request.summary()
         assert answer.answers == {"Remediations_GetAtSubscription": 1}, version
         unknown = "$.properties.filters.resourceIds: property not in the swagger"
         expected = [] if has_resource_ids else [unknown]

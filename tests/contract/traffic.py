@@ -45,6 +45,7 @@ class Answer:
 @dataclass
 class TrafficReport:
     checked: Counter[str] = field(default_factory=Counter)  # operationId -> requests
+    versions: Counter[str] = field(default_factory=Counter)  # "operationId at api-version" -> requests
     answers: Counter[str] = field(default_factory=Counter)  # operationId -> responses checked
     unchecked: Counter[str] = field(default_factory=Counter)  # service -> requests
     not_arm: Counter[str] = field(default_factory=Counter)  # "token authority" / "operation status"
@@ -52,6 +53,7 @@ class TrafficReport:
 
     def merge(self, other: TrafficReport) -> None:
         self.checked.update(other.checked)
+        self.versions.update(other.versions)
         self.answers.update(other.answers)
         self.unchecked.update(other.unchecked)
         self.not_arm.update(other.not_arm)
@@ -62,7 +64,7 @@ class TrafficReport:
             f"checked against the swaggers: {sum(self.checked.values())} requests, "
             f"{sum(self.answers.values())} responses"
         ]
-        lines += [f"  {count:5d}  {name}" for name, count in sorted(self.checked.items())]
+        lines += [f"  {count:5d}  {name}" for name, count in sorted(self.versions.items())]
         lines.append(f"unchecked (no swagger in the folder): {sum(self.unchecked.values())} requests")
         for service, count in sorted(self.unchecked.items()):
             documented = DOCUMENTED.get(service)
@@ -126,6 +128,7 @@ def _judge_arm(specs: SpecFolder, entry: LogEntry, report: TrafficReport) -> Non
         return
     operation = versioned
     report.checked[operation.operation_id] += 1
+    report.versions[f"{operation.operation_id} at {operation.api_version}"] += 1
     problems = [*_query_problems(operation, entry.query), *operation.body_errors(_body(entry.body))]
     report.failures.extend(f"{where} ({operation.operation_id}): {problem}" for problem in problems)
 
