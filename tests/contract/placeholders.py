@@ -18,32 +18,25 @@ from typing import Any
 from tests.contract.seeding import GUID
 
 _IN_PATH = re.compile(r"(^|/)subscriptions/([^/?#\s\"{}]+)", re.IGNORECASE)
+_AT_START = re.compile(r"^/?subscriptions/([^/?#\s\"{}]+)", re.IGNORECASE)
 
 
 def placeholder_subscriptions(content: Any) -> dict[str, str]:
-    """Each subscription name in the example that is not a GUID -> the GUID that stands for it."""
+    """Each subscription the example's parameters name that is not a GUID -> the GUID standing for it.
+
+    Names come from the ``subscriptionId`` parameter and from parameters that are paths (a
+    ``scope``, a ``resourceId``: ``[/]subscriptions/<name>/...``), never from text that merely
+    contains ``subscriptions/`` (a type such as ``Microsoft.Resources/subscriptions/resourceGroups``).
+    """
     found: dict[str, str] = {}
-
-    def note(name: str) -> None:
-        if name and not GUID.match(name):
+    for key, value in ((content or {}).get("parameters") or {}).items():
+        if not isinstance(value, str):
+            continue
+        name = value if key == "subscriptionId" else ""
+        at_start = _AT_START.match(value)
+        name = name or (at_start.group(1) if at_start else "")
+        if name and not GUID.match(name) and not name.startswith("{"):
             found.setdefault(name, str(uuid.uuid5(uuid.NAMESPACE_URL, f"subscription:{name}")))
-
-    def walk(node: Any, key: str = "") -> None:
-        if isinstance(node, Mapping):
-            for name, value in node.items():
-                for match in _IN_PATH.finditer(str(name)):
-                    note(match.group(2))
-                walk(value, str(name))
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, key)
-        elif isinstance(node, str):
-            if key == "subscriptionId":
-                note(node)
-            for match in _IN_PATH.finditer(node):
-                note(match.group(2))
-
-    walk((content or {}).get("parameters"))
     return found
 
 
