@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from remediator.emulator import Emulator
@@ -94,15 +96,16 @@ def test_a_reference_id_makes_the_assignment_it_names_an_initiative_holding_it(s
 def test_a_placeholder_subscription_becomes_one_guid_everywhere_and_real_ones_stay() -> None:
     real = "35ee058e-5fa0-414c-8145-3ebb8d09b6e2"
     identity = "/subscriptions/subId/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i"
-    example = {
-        "parameters": {"subscriptionId": "subId", "scope": "subscriptions/subId", "other": f"/subscriptions/{real}/x",
-                       "kind": "Microsoft.Resources/subscriptions/resourceGroups"},
+    parameters = {"subscriptionId": "subId", "scope": "subscriptions/subId", "other": f"/subscriptions/{real}/x",
+                  "kind": "Microsoft.Resources/subscriptions/resourceGroups"}  # fmt: skip
+    example: dict[str, Any] = {
+        "parameters": parameters,
         "responses": {"200": {"body": {"id": "/subscriptions/subId/providers/P/t/n", "identity": {identity: {}},
                                        "properties": {"subscriptionId": "subId", "name": "subIdentity"}}}},
     }  # fmt: skip
     fixed = with_real_subscriptions(example)
     [guid] = placeholder_subscriptions(example).values()
-    assert fixed["parameters"] == {**example["parameters"], "subscriptionId": guid, "scope": f"subscriptions/{guid}"}
+    assert fixed["parameters"] == {**parameters, "subscriptionId": guid, "scope": f"subscriptions/{guid}"}
     body = fixed["responses"]["200"]["body"]
     assert body["id"] == f"/subscriptions/{guid}/providers/P/t/n"
     assert list(body["identity"]) == [identity.replace("subId", guid)]
