@@ -10,11 +10,11 @@ direct assignment (InvalidCreateRemediationRequest), as Azure does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.contract.seeding import REMEDIABLE_DEFINITION, Seed, is_resource_id
+from tests.contract.seeding import REMEDIABLE_DEFINITION, Seed, is_resource_id, mappings_in
 
 POLICY_SET_TYPE = "Microsoft.Authorization/policySetDefinitions"
 
@@ -31,24 +31,14 @@ def initiative_references(bodies: Iterable[Any]) -> dict[str, Initiative]:
     """Lower-case assignment id -> the ``policyDefinitionReferenceId``s (and ``policySetDefinitionId``)
     bodies name beside it (a remediation's properties, a policy state row)."""
     found: dict[str, Initiative] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Mapping):
-            assignment, reference = node.get("policyAssignmentId"), node.get("policyDefinitionReferenceId")
-            if isinstance(assignment, str) and is_resource_id(assignment) and isinstance(reference, str) and reference:
-                initiative = found.setdefault(assignment.lower(), Initiative())
-                initiative.references.add(reference)
-                shown_set = node.get("policySetDefinitionId")
-                if isinstance(shown_set, str) and "/policysetdefinitions/" in shown_set.lower():
-                    initiative.set_id = initiative.set_id or shown_set
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for body in bodies:
-        walk(body)
+    for mapping in (m for body in bodies for m in mappings_in(body)):
+        assignment, reference = mapping.get("policyAssignmentId"), mapping.get("policyDefinitionReferenceId")
+        if isinstance(assignment, str) and is_resource_id(assignment) and isinstance(reference, str) and reference:
+            initiative = found.setdefault(assignment.lower(), Initiative())
+            initiative.references.add(reference)
+            shown_set = mapping.get("policySetDefinitionId")
+            if isinstance(shown_set, str) and "/policysetdefinitions/" in shown_set.lower():
+                initiative.set_id = initiative.set_id or shown_set
     return found
 
 

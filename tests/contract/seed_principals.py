@@ -6,32 +6,22 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tests.contract.seeding import GUID, IDENTITY_TYPE, Seed, stand_in
+from tests.contract.seeding import GUID, IDENTITY_TYPE, Seed, mappings_in, stand_in
 
 
 def principal_ids(node: Any) -> Iterator[str]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "principalId" and isinstance(value, str) and GUID.match(value):
-                yield value
-            else:
-                yield from principal_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from principal_ids(item)
+    for mapping in mappings_in(node):
+        value = mapping.get("principalId")
+        if isinstance(value, str) and GUID.match(value):
+            yield value
 
 
 def shown_identities(node: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(identity id, what the body shows of it) for each entry of a ``userAssignedIdentities`` map."""
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "userAssignedIdentities" and isinstance(value, Mapping):
-                yield from ((str(k), v if isinstance(v, Mapping) else {}) for k, v in value.items())
-            else:
-                yield from shown_identities(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from shown_identities(item)
+    for mapping in mappings_in(node):
+        identities = mapping.get("userAssignedIdentities")
+        if isinstance(identities, Mapping):
+            yield from ((str(k), v if isinstance(v, Mapping) else {}) for k, v in identities.items())
 
 
 def seed_identity(seed: Seed, identity_id: str, shown: Mapping[str, Any]) -> None:

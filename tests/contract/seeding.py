@@ -247,17 +247,23 @@ def arm_objects(body: Any) -> Iterator[dict[str, Any]]:
             yield from arm_objects(item)
 
 
+def mappings_in(node: Any) -> Iterator[Mapping[str, Any]]:
+    """Every JSON object in ``node`` (itself included), outermost first."""
+    if isinstance(node, Mapping):
+        yield node
+        for value in node.values():
+            yield from mappings_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from mappings_in(item)
+
+
 def referenced_ids(node: Any) -> Iterator[str]:
     """ARM ids a body names under the keys that hold references, or as keys of a map (ARM's
     ``identity.userAssignedIdentities`` is keyed by the identities' resource ids)."""
-    if isinstance(node, Mapping):
-        for key, value in node.items():
+    for mapping in mappings_in(node):
+        for key, value in mapping.items():
             if isinstance(key, str) and is_resource_id(key):
                 yield key
             if key in _ID_KEYS and isinstance(value, str) and is_resource_id(value):
                 yield value
-            else:
-                yield from referenced_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from referenced_ids(item)
