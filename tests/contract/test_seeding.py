@@ -45,12 +45,18 @@ def test_scopes_above_an_extension_resource() -> None:
     assert not is_resource_id("/subscriptions/s/providers/Microsoft.TestRP1")
 
 
-def test_a_create_seeds_what_it_references_but_not_itself(specs: SpecFolder) -> None:
-    example = _example(specs, "Remediations_CreateResourceScope.json")
+def _remediation_create(specs: SpecFolder, file_name: str) -> tuple[Example, Emulator, Any, dict[str, Any]]:
+    """A remediation create example, its seeded emulator, its properties and the assignment seeded for it."""
+    example = _example(specs, file_name)
     emulator = _seeded(example)
     props = example.parameters["parameters"]["properties"]
     assignment = emulator.get(props["policyAssignmentId"])
     assert assignment is not None
+    return example, emulator, props, assignment
+
+
+def test_a_create_seeds_what_it_references_but_not_itself(specs: SpecFolder) -> None:
+    example, emulator, _, assignment = _remediation_create(specs, "Remediations_CreateResourceScope.json")
     assert assignment["properties"]["policyDefinitionId"] == REMEDIABLE_DEFINITION
     target = "/" + example.parameters["resourceId"]
     assert emulator.get(target) is not None  # the scope the remediation is created at
@@ -78,11 +84,8 @@ def test_policy_state_rows_become_records(specs: SpecFolder) -> None:
 
 
 def test_a_reference_id_makes_the_assignment_it_names_an_initiative_holding_it(specs: SpecFolder) -> None:
-    example = _example(specs, "Remediations_CreateSubscriptionScope_AllProperties.json")
-    emulator = _seeded(example)
-    props = example.parameters["parameters"]["properties"]
-    assignment = emulator.get(props["policyAssignmentId"])
-    assert assignment is not None
+    all_properties = "Remediations_CreateSubscriptionScope_AllProperties.json"
+    _, emulator, props, assignment = _remediation_create(specs, all_properties)
     set_id = assignment["properties"]["policyDefinitionId"]
     assert "/providers/microsoft.authorization/policysetdefinitions/" in set_id.lower()
     initiative = emulator.get(set_id)
