@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from playbooks import (
-    _update_causes,
-    assessment_errors,
-    dynamic_scope_validation,
-    installation_errors,
-    invalid_classification,
-    lost_schedule,
-    maintenance_run_health,
-    schedule_conflicts,
-    stale_assessment,
-)
-
 DOCS = Path(__file__).resolve().parents[2].parent / "shared" / "azure" / "docs"
 SECTION = re.compile(r"^([\w-]+\.md)#([\w-]+)$")
-MODULES = (
-    _update_causes,
-    assessment_errors,
-    dynamic_scope_validation,
-    installation_errors,
-    invalid_classification,
-    lost_schedule,
-    maintenance_run_health,
-    schedule_conflicts,
-    stale_assessment,
+MODULES = tuple(
+    importlib.import_module(f"playbooks.{name}")
+    for name in (
+        "_update_causes",
+        "assessment_errors",
+        "dynamic_scope_validation",
+        "installation_errors",
+        "invalid_classification",
+        "lost_schedule",
+        "maintenance_run_health",
+        "schedule_conflicts",
+        "stale_assessment",
+    )
 )
 
 
