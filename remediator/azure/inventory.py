@@ -18,6 +18,7 @@ from ..errors import UsageError
 from ..estate import Estate, PolicyState, Resource, Subscription
 from ..model import Scope
 from ..playbook import Needs
+from ..shards import Shard
 from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
@@ -195,12 +196,22 @@ def _table_rows(graph: GraphReader, scope: GraphScope, table: str, types: tuple[
     return rows
 
 
+def _in_shard(subscriptions: tuple[Subscription, ...], scope: Scope) -> tuple[Subscription, ...]:
+    """A sharded run (``--shard``) keeps the subscriptions whose stable hash lands on its index."""
+    if scope.shard_count <= 1:
+        return subscriptions
+    shard = Shard(scope.shard_index, scope.shard_count)
+    return tuple(s for s in subscriptions if shard.owns_subscription(s.subscription_id))
+
+
 def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime | None = None) -> Estate:
     graph = GraphReader(clients)
     subscriptions, tenant_id = resolve_subscriptions(clients, scope, graph)
+    subscriptions = _in_shard(subscriptions, scope)
+    # A shard reads its own subscriptions, never the whole management group.
     graph_scope = (
         GraphScope(management_group=scope.management_group)
-        if scope.management_group and not scope.subscriptions
+        if scope.management_group and not scope.subscriptions and scope.shard_count <= 1
         else GraphScope(subscriptions=tuple(s.subscription_id for s in subscriptions))
     )
     wanted_types = {t.lower() for t in needs.resource_types} - {POLICY_STATE_TYPE}

@@ -1,0 +1,89 @@
+"""`--shard INDEX/COUNT` and `report merge`: replicas divide a tenant with no coordinator.
+
+The union of the shards' plans must be the plan of one unsharded run (same findings, same
+changes), and no change may be planned by two shards (two replicas would write it twice).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from remediator.emulator.generate import generate_estate
+from remediator.shards import shard_of
+from tests.cli_runner import run_cli
+
+SHARDS = 3
+
+
+def _plan(tmp_path: Path, estate: Path, config: Path, out: str, *extra: str) -> dict[str, Any]:
+    path = tmp_path / out
+    result = run_cli(["plan", "--estate", str(estate), "--config", str(config), "--out", str(path), *extra])
+    assert result.code in (0, 2), result.stderr
+    doc: dict[str, Any] = json.loads(path.read_text())
+    assert "errors" not in doc, doc.get("errors")
+    return doc
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[dict[str, Any]], Path]:
+    tmp_path = tmp_path_factory.mktemp("shards")
+    estate = tmp_path / "estate.json"
+    estate.write_text(json.dumps(generate_estate(machines=300, subscriptions=7, seed=5)))
+    # The default max_changes trims each plan on its own; the comparison is about what is found.
+    config = tmp_path / "remediator.yaml"
+    config.write_text("guardrails:\n  max_changes: 100000\n")
+    whole = _plan(tmp_path, estate, config, "whole.json")
+    shards = [_plan(tmp_path, estate, config, f"shard-{i}.json", "--shard", f"{i}/{SHARDS}") for i in range(SHARDS)]
+    return whole, shards, tmp_path
+
+
+def test_the_shards_plans_together_are_the_unsharded_plan(
+    plans: tuple[dict[str, Any], list[dict[str, Any]], Path],
+) -> None:
+    whole, shards, _ = plans
+    assert whole["changes"], "the generated estate has something to fix"
+    assert all(s["findings"] for s in shards), "every shard got a share of the work"
+    assert sorted(f["id"] for s in shards for f in s["findings"]) == sorted(f["id"] for f in whole["findings"])
+    changes = [c["id"] for s in shards for c in s["changes"]]
+    assert len(changes) == len(set(changes)), "a change is planned by two shards"
+    assert sorted(changes) == sorted(c["id"] for c in whole["changes"])
+
+
+def test_a_shard_plans_only_for_its_own_subscriptions(
+    plans: tuple[dict[str, Any], list[dict[str, Any]], Path],
+) -> None:
+    _, shards, _ = plans
+    for index, shard in enumerate(shards):
+        assert shard["scope"]["shard"] == f"{index}/{SHARDS}"
+        for finding in shard["findings"]:
+            parts = finding["resource_id"].split("/")
+            if finding["resource_id"].lower().startswith("/subscriptions/"):
+                assert shard_of(parts[2], SHARDS) == index, finding["resource_id"]
+            else:
+                assert index == 0, "tenant-wide work belongs to shard 0"
+
+
+def test_report_merge_joins_the_shards_into_one_report(
+    plans: tuple[dict[str, Any], list[dict[str, Any]], Path],
+) -> None:
+    whole, _, tmp_path = plans
+    files = [str(tmp_path / f"shard-{i}.json") for i in range(SHARDS)]
+    merged = run_cli(["report", "merge", *files, "--format", "json"])
+    assert merged.code == 2, merged.stderr
+    doc = json.loads(merged.stdout)
+    assert doc["summary"] == whole["summary"]
+    assert [c["id"] for c in doc["changes"]] == [c["id"] for c in whole["changes"]]
+    assert doc["scope"]["shards"] == [f"{i}/{SHARDS}" for i in range(SHARDS)]
+
+
+def test_bad_shard_and_bad_plan_are_one_line_errors(tmp_path: Path) -> None:
+    bad = run_cli(["run", "--dry-run", "--estate", "demo", "--shard", "3/3"])
+    assert bad.code == 1
+    assert bad.stderr.strip() == "error: invalid --shard '3/3': need 0 <= INDEX < COUNT <= 1000"
+    missing = run_cli(["report", "merge", str(tmp_path / "nope.json")])
+    assert missing.code == 1
+    assert "no such file" in missing.stderr and missing.stderr.count("\n") == 1
