@@ -46,8 +46,11 @@ clock: .venv
 
 test: lint typecheck imports pytest clock
 
+# Sizes in machines (make bench SIZES=1000,10000 for a quick run); the bench prints its table and,
+# with BENCH_ARGS=--write, appends it to BENCHMARKS.md.
+SIZES ?= 1000,10000,100000
 bench: .venv
-	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.run --sizes $(SIZES) $(BENCH_ARGS)
 
 contract: .venv
 	$(BIN)/pytest -q tests/contract $(if $(EXAMPLES),--examples=$(EXAMPLES))
