@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -15,7 +16,6 @@ def peak_rss_mb() -> float:
 
 def reset_peak_rss() -> None:
     """Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+, see proc(5))."""
-    try:
+    # Not Linux or not allowed: the peak then covers the process's whole life.
+    with suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass  # not Linux or not allowed: the peak then covers the process's whole life

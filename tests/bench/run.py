@@ -140,7 +140,10 @@ def apply_bound(emulator: dict[str, Any], task_targets: list[int], poll_s: float
     return max(writes, tasks) + latency_s
 
 
-def run_side(side: str, estate: Path, latency_ms: float, poll_s: float) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+Doc = dict[str, Any]
+
+
+def run_side(side: str, estate: Path, latency_ms: float, poll_s: float) -> tuple[Doc, Doc, Doc, Doc]:
     """(side's read, emulator during read, side's apply, emulator during apply)."""
     with served(estate, latency_ms) as server:
         server.command("reset")  # loading the estate is not part of either phase's peak

@@ -42,7 +42,7 @@ def kind_of(entry: LogEntry) -> str:
         return "poll operation"
     if path.rstrip("/").endswith("/resources") or path.endswith("/subscriptions"):
         return "list resources"
-    if "/providers/microsoft.compute/virtualmachines/" in path or "/providers/microsoft.hybridcompute/machines/" in path:
+    if any(f"/providers/{t}/" in path for t in ("microsoft.compute/virtualmachines", "microsoft.hybridcompute/machines")):
         return f"{entry.method} machine"
     return f"{entry.method} {entry.route or 'other'}"
 
@@ -54,7 +54,8 @@ def subscription_of(path: str) -> str:
 
 def stats(entries: list[LogEntry]) -> dict[str, Any]:
     served = [e for e in entries if e.route != "token-authority"]
-    writes = Counter(subscription_of(e.path) for e in served if e.method in WRITES and kind_of(e) != "resource graph query")
+    arm = [e for e in served if kind_of(e) != "resource graph query"]
+    writes = Counter(subscription_of(e.path) for e in arm if e.method in WRITES)
     reads = Counter(subscription_of(e.path) for e in served if e.method in ("GET", "HEAD"))
     return {
         "requests": len(served),
