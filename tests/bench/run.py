@@ -255,9 +255,7 @@ def machine_line() -> str:
                 break
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
-    return (
-        f"nproc {os.cpu_count()}, {model}, {mem_kb / 1024 / 1024:.0f} GiB, Python {platform.python_version()}"
-    )
+    return f"nproc {os.cpu_count()}, {model}, {mem_kb / 1024 / 1024:.0f} GiB, Python {platform.python_version()}"
 
 
 def main(argv: list[str] | None = None) -> int:

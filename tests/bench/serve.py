@@ -23,6 +23,7 @@ from tests.bench.procstat import peak_rss_mb, reset_peak_rss
 
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 WRITES = {"PUT", "PATCH", "DELETE", "POST"}
+MACHINE_TYPES = ("microsoft.compute/virtualmachines", "microsoft.hybridcompute/machines")
 
 
 def kind_of(entry: LogEntry) -> str:
@@ -42,7 +43,7 @@ def kind_of(entry: LogEntry) -> str:
         return "poll operation"
     if path.rstrip("/").endswith("/resources") or path.endswith("/subscriptions"):
         return "list resources"
-    if any(f"/providers/{t}/" in path for t in ("microsoft.compute/virtualmachines", "microsoft.hybridcompute/machines")):
+    if any(f"/providers/{t}/" in path for t in MACHINE_TYPES):
         return f"{entry.method} machine"
     return f"{entry.method} {entry.route or 'other'}"
 
