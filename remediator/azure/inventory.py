@@ -7,7 +7,7 @@ playbooks need, run on a small thread pool.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 
 from ..errors import UsageError
-from ..estate import Estate, PolicyState, Resource, Subscription
+from ..estate import Compactor, Estate, PolicyState, Resource, Subscription
 from ..model import Scope
 from ..playbook import Needs
 from ..shards import Shard
@@ -186,14 +186,14 @@ def _merge(resources: list[Resource], more: Iterable[Resource]) -> None:
             resources.append(resource)
 
 
-def _table_rows(graph: GraphReader, scope: GraphScope, table: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
+def _table_rows(graph: GraphReader, scope: GraphScope, table: str, types: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """Rows of ``types`` from ``table``: tenant-level types tenant-wide, the rest within ``scope``."""
     scoped = tuple(t for t in types if t not in TENANT_LEVEL_TYPES)
     above = tuple(t for t in types if t in TENANT_LEVEL_TYPES)
-    rows = graph.rows(scope, build_query(table, scoped)) if scoped else []
+    if scoped:
+        yield from graph.stream(scope, build_query(table, scoped))
     if above:
-        rows += graph.rows(GraphScope(tenant=True), build_query(table, above))
-    return rows
+        yield from graph.stream(GraphScope(tenant=True), build_query(table, above))
 
 
 def _in_shard(subscriptions: tuple[Subscription, ...], scope: Scope) -> tuple[Subscription, ...]:
@@ -218,10 +218,14 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
     resources: list[Resource] = []
     policy_states: list[PolicyState] = []
     if subscriptions or graph_scope.management_group:
+        # Each page is shared into compact resources as it arrives and then dropped (Compactor).
+        compactor = Compactor()
         for table, table_types in group_by_table(wanted_types).items():
-            resources.extend(Resource.from_arm(row) for row in _table_rows(graph, graph_scope, table, table_types))
+            rows = _table_rows(graph, graph_scope, table, table_types)
+            resources.extend(Resource.from_arm(row, compactor) for row in rows)
+        del compactor
         if needs.policy_states:
-            policy_states = [_policy_state(row) for row in graph.rows(graph_scope, NON_COMPLIANT_POLICY_STATES)]
+            policy_states = [_policy_state(row) for row in graph.stream(graph_scope, NON_COMPLIANT_POLICY_STATES)]
 
     any_subscription = subscriptions[0].subscription_id if subscriptions else None
     if POLICY_ASSIGNMENT_TYPE in wanted_types:
