@@ -66,11 +66,9 @@ def parent_id(resource_id: str) -> str:
 
 
 # Top-level fields a Resource holds in its own slots; everything else ARM or Resource Graph sent
-# (kind, sku, zones, managedBy, ...) is kept in ``extra`` when it has a value.
+# (kind, sku, zones, managedBy, resourceGroup, subscriptionId, tenantId, ...) is kept in ``extra``,
+# which a Compactor shares among all the resources of a resource group.
 _OWN_FIELDS = frozenset({"id", "name", "type", "location", "tags", "identity", "properties"})
-# Columns Resource Graph adds to every row that the id already says (resourceGroup,
-# subscriptionId) or that is the same on every row (tenantId): not worth a copy per resource.
-_DERIVED_COLUMNS = frozenset({"resourceGroup", "subscriptionId", "tenantId"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +94,7 @@ class Resource:
         sub-objects are shared with the other resources it has seen (see `Compactor`)."""
         share = compactor.value if compactor is not None else _same
         rid = str(obj.get("id", ""))
-        extra = {
-            k: share(v) for k, v in obj.items() if k not in _OWN_FIELDS and k not in _DERIVED_COLUMNS and v not in _NONE
-        }
+        extra = {k: v for k, v in obj.items() if k not in _OWN_FIELDS}
         return cls(
             id=rid,
             name=share(str(obj.get("name") or parse_resource_id(rid).get("name", ""))),
@@ -137,9 +133,6 @@ class Resource:
     @property
     def resource_group(self) -> str:
         return parse_resource_id(self.id).get("resource_group", "")
-
-
-_NONE: tuple[Any, ...] = (None, "", [], {})
 
 
 def _same(value: Any) -> Any:
