@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from remediator.emulator.generate import generate_estate
+from remediator.emulator.graph import routes as graph_routes
 from remediator.shards import shard_of
 from tests.cli_runner import run_cli
 
@@ -87,3 +88,21 @@ def test_bad_shard_and_bad_plan_are_one_line_errors(tmp_path: Path) -> None:
     missing = run_cli(["report", "merge", str(tmp_path / "nope.json")])
     assert missing.code == 1
     assert "no such file" in missing.stderr and missing.stderr.count("\n") == 1
+
+
+def test_a_scope_too_large_for_one_query_is_refused_not_read_in_part(
+    plans: tuple[dict[str, Any], list[dict[str, Any]], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resource Graph refuses a tenant or management group with more subscriptions than one query
+    covers (TooManySubscriptionsUnderScope) unless asked for a partial answer; the bot never asks
+    (a machine missing from a read would look deleted): one line, exit 1, nothing planned."""
+    _, _, tmp_path = plans
+    estate, config = tmp_path / "estate.json", tmp_path / "remediator.yaml"
+    monkeypatch.setattr(graph_routes, "SUBSCRIPTIONS_UNDER_SCOPE_LIMIT", 2)
+    out = tmp_path / "refused.json"
+    for extra in (["--management-group", "mg-root"], ["--shard", "0/2"]):
+        refused = run_cli(["plan", "--estate", str(estate), "--config", str(config), "--out", str(out), *extra])
+        assert refused.code == 1
+        assert refused.stderr.startswith("error: Resource Graph refuses to query ")
+        assert "TooManySubscriptionsUnderScope" in refused.stderr and refused.stderr.count("\n") == 1
+        assert not out.exists()
