@@ -12,6 +12,9 @@ lands on its index, and plans only the findings it owns:
 - tenant-wide work, on a resource above every subscription (a role grant at a management group,
   an assignment made there), belongs to shard 0: exactly one replica, and the same one on every
   run, so two replicas never write the same thing and a rerun does not move the work around.
+  Shard 0 reads every policy assignment made at a management group in scope (the inventory), so
+  it sees that work even when none of the assignment's machines are in its subscriptions; the
+  remediation tasks for those machines stay with the machines' shards.
 
 The hash is SHA-256 of the lowercased subscription id (never Python's ``hash()``, which is salted
 per process), so every replica and every run agrees without talking to the others.

@@ -157,6 +157,19 @@ def _assignments_above_scope(
         return [found for found in pool.map(read, missing) if found is not None]
 
 
+def _assignments_at_management_groups(graph: GraphReader, scope: Scope) -> list[Resource]:
+    """Shard 0's share of tenant-wide work: every policy assignment made at a management group.
+
+    Work at a management group belongs to shard 0 (remediator.shards), but an assignment there is
+    otherwise only learnt from its states in the shard's own subscriptions, which may hold none of
+    its machines. Assignments are few, so shard 0 reads all of them in the run's scope.
+    """
+    where = GraphScope(management_group=scope.management_group) if scope.management_group else GraphScope(tenant=True)
+    rows = graph.stream(where, build_query("policyresources", [POLICY_ASSIGNMENT_TYPE]))
+    above = "/providers/microsoft.management/managementgroups/"
+    return [Resource.from_arm(row) for row in rows if str(row.get("id", "")).lower().startswith(above)]
+
+
 def _role_assignments_above(clients: ArmClients, subscriptions: Iterable[Subscription]) -> list[Resource]:
     """Role assignments at or above each subscription (management groups, the tenant root).
 
@@ -228,6 +241,8 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
             policy_states = [_policy_state(row) for row in graph.stream(graph_scope, NON_COMPLIANT_POLICY_STATES)]
 
     any_subscription = subscriptions[0].subscription_id if subscriptions else None
+    if POLICY_ASSIGNMENT_TYPE in wanted_types and scope.shard_count > 1 and scope.shard_index == 0:
+        _merge(resources, _assignments_at_management_groups(graph, scope))
     if POLICY_ASSIGNMENT_TYPE in wanted_types:
         _merge(resources, _assignments_above_scope(clients, resources, policy_states, any_subscription))
     if ROLE_ASSIGNMENT_TYPE in wanted_types:

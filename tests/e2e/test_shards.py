@@ -16,8 +16,10 @@ from remediator.emulator.generate import generate_estate
 from remediator.emulator.graph import routes as graph_routes
 from remediator.shards import shard_of
 from tests.cli_runner import run_cli
+from tests.data.policy import builders as b
 
 SHARDS = 3
+PRINCIPAL = "aaaaaaaa-1111-4111-8111-000000000009"
 
 
 def _plan(tmp_path: Path, estate: Path, config: Path, out: str, *extra: str) -> dict[str, Any]:
@@ -106,3 +108,35 @@ def test_a_scope_too_large_for_one_query_is_refused_not_read_in_part(
         assert refused.stderr.startswith("error: Resource Graph refuses to query ")
         assert "TooManySubscriptionsUnderScope" in refused.stderr and refused.stderr.count("\n") == 1
         assert not out.exists()
+
+
+# Subscription 1 falls on shard 0 of 2, subscription 2 on shard 1 (stable SHA-256; checked below).
+SHARD0_SUB = "00000001-1111-4111-8111-111111111111"
+SHARD1_SUB = "00000002-1111-4111-8111-111111111111"
+
+
+def test_work_at_a_management_group_is_planned_once_though_its_machines_are_in_other_shards(
+    tmp_path: Path,
+) -> None:
+    """An Update Manager policy assigned at a management group, its identity without the role it
+    needs there, its non-compliant machines all in shard 1's subscription: the grant at the group
+    is tenant-wide work and must be planned once (shard 0), the remediation by shard 1."""
+    assert (shard_of(SHARD0_SUB, 2), shard_of(SHARD1_SUB, 2)) == (0, 1)
+    group = b.management_group(b.MG, [SHARD0_SUB, SHARD1_SUB])
+    assignment = b.policy_assignment(b.MG_ID, "vm-assessment", b.VM_ASSESSMENT, principal=PRINCIPAL)
+    machines = [b.vm(SHARD1_SUB, "vms", f"vm-{i}", attach=True, os_profile=False) for i in range(2)]
+    resources = [group, b.resource_group(SHARD0_SUB, "vms"), b.resource_group(SHARD1_SUB, "vms"), assignment]
+    states = [b.state(m, assignment, b.VM_ASSESSMENT) for m in machines]
+    estate = tmp_path / "estate.json"
+    estate.write_text(json.dumps(b.estate([*resources, *machines], states, subs=(SHARD0_SUB, SHARD1_SUB))))
+    config = tmp_path / "remediator.yaml"
+    config.write_text("playbooks:\n  enabled: [policy-identity-roles, policy-remediation]\n")
+    scope = ["--management-group", b.MG]
+    whole = _plan(tmp_path, estate, config, "whole.json", *scope)
+    shards = [_plan(tmp_path, estate, config, f"shard-{i}.json", *scope, "--shard", f"{i}/2") for i in range(2)]
+    grants = [c for c in whole["changes"] if c["playbook"] == "policy-identity-roles"]
+    assert grants and all(c["resource_id"].lower().startswith(b.MG_ID.lower()) for c in grants)
+    assert [c["id"] for c in shards[0]["changes"]] == [c["id"] for c in grants]
+    changes = [c["id"] for s in shards for c in s["changes"]]
+    assert sorted(changes) == sorted(c["id"] for c in whole["changes"])
+    assert sorted(f["id"] for s in shards for f in s["findings"]) == sorted(f["id"] for f in whole["findings"])
