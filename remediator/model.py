@@ -67,6 +67,9 @@ class Finding:
     # What distinguishes two findings of one playbook on one resource (e.g. an assignment id).
     key: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
+    # What detect learned that plan needs, typed by the playbook; never serialized (a plan file's
+    # findings are reports, and `apply` plans afresh before it writes).
+    payload: Any = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
