@@ -21,7 +21,9 @@ kind (from the emulator's request log), 429s, peak RSS of each process, and the 
   the remediation tasks' critical path: each task lasts Evaluating + Running + one phase per batch
   of ``parallelDeployments`` (30, the most Azure allows) deployments, each phase
   ``remediation_polls`` observing polls (the emulator's model) at the poll interval, with up to 100
-  tasks at once in a tenant (../shared/azure/docs/remediation-structure.md); plus one round trip.
+  tasks at once in a tenant (../shared/azure/docs/remediation-structure.md); and any other write, a
+  long-running operation of ``lro_polls`` (2) polls, in a chain of at most two (create, then the
+  delete that waits for it); plus one round trip.
 
     python -m tests.bench.run [--sizes 1000,10000,100000] [--latency-ms 25] [--write]
 """
@@ -56,6 +58,9 @@ WRITE_BURST, WRITES_PER_S = 200, 10.0
 # Remediation tasks: up to 100 at once in a tenant, up to 30 parallel deployments each.
 TASKS_AT_ONCE, MAX_PARALLEL_DEPLOYMENTS = 100, 30
 REMEDIATION_POLLS_PER_PHASE = 1
+# Every other write is a long-running operation the emulator finishes after 2 polls (its lro_polls
+# knob); the longest chain a plan holds is a create followed by a delete that depends on it.
+LRO_POLLS, LONGEST_CHAIN = 2, 2
 
 
 @dataclass
@@ -137,7 +142,8 @@ def apply_bound(emulator: dict[str, Any], task_targets: list[int], poll_s: float
     phases = [2 + math.ceil(max(1, n) / MAX_PARALLEL_DEPLOYMENTS) for n in task_targets]
     durations = [p * REMEDIATION_POLLS_PER_PHASE * poll_s for p in phases]
     tasks = max(max(durations, default=0.0), sum(durations) / TASKS_AT_ONCE)
-    return max(writes, tasks) + latency_s
+    operations = LRO_POLLS * LONGEST_CHAIN * poll_s if emulator["max_writes_per_subscription"] else 0.0
+    return max(writes, tasks, operations) + latency_s
 
 
 Doc = dict[str, Any]
