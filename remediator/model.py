@@ -112,7 +112,18 @@ class Change:
 
     @property
     def id(self) -> str:
-        return "c-" + short_hash(self.finding_id, self.action, self.resource_id.lower(), self.params)
+        # Everything that decides what the change does is in its id, so an edit that keeps the id
+        # is no edit at all (a plan file's ``after``, ``order`` or ``depends_on`` cannot be changed
+        # behind it); ``before`` is covered by the fingerprint.
+        return "c-" + short_hash(
+            self.finding_id,
+            self.action,
+            self.resource_id.lower(),
+            self.params,
+            self.after,
+            self.order,
+            sorted(self.depends_on),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +178,8 @@ class Plan:
     format_version: str = FORMAT_VERSION
     # Set by `run` after an apply: the findings and changes of the plan made against the result.
     replan: Plan | None = None
+    # What the plan was made against (tenant, endpoint): `apply` refuses it anywhere else.
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
