@@ -65,4 +65,3 @@ def open_target(settings: Settings, estate: str | None = None, control: RunContr
             yield Target(backend=backend, now=now)
         finally:
             backend.close()
-
