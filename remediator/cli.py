@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import Settings, build_settings, validate_options
+from .config import Settings, build_settings, validate_assignable_scope, validate_options
 from .engine import NOT_VERIFIED, Engine, Guardrails, PlanResult, PlaybookRun
 from .errors import RemediatorError, UsageError
 from .model import Plan
@@ -268,6 +268,7 @@ def playbooks() -> int:
 @click.option("--config", "config_path", help="Settings file: its enabled playbooks and fix switches count.")
 def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path: str | None) -> int:
     """Print a least-privilege custom role definition for the enabled playbooks and fixes."""
+    scopes = [validate_assignable_scope(scope) for scope in scopes]
     settings = build_settings(config_path=config_path, playbook_ids=playbook_ids)
     runs = _runs(settings)
     role = custom_role([r.playbook for r in runs], tuple(scopes), fixing={r.playbook.id for r in runs if r.fixing})

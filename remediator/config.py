@@ -26,7 +26,7 @@ from .errors import ConfigError, UsageError
 from .jsonpath import describe
 from .model import Scope
 from .playbook import Playbook
-from .safe_input import MAX_SETTINGS_BYTES, InputError, load_yaml, read_text
+from .safe_input import MAX_SETTINGS_BYTES, InputError, id_problem, load_yaml, read_text
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MANAGEMENT_GROUP = re.compile(r"^[A-Za-z0-9_().-]{1,90}$")
@@ -67,6 +67,28 @@ def validate_subscription_id(value: str) -> str:
     if not GUID.match(value):
         raise UsageError(f"invalid subscription id {value!r}: expected a GUID (8-4-4-4-12 hex digits)")
     return value.lower()
+
+
+_ASSIGNABLE_SCOPE = re.compile(
+    r"^/(subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(/resourceGroups/[^/]{1,90})?"
+    r"|providers/Microsoft\.Management/managementGroups/[A-Za-z0-9_().-]{1,90})$",
+    re.IGNORECASE,
+)
+
+
+def validate_assignable_scope(value: str) -> str:
+    """A role definition's assignable scope: a subscription, resource group or management group id."""
+    parts = value.split("/")
+    if (
+        id_problem(value)
+        or not _ASSIGNABLE_SCOPE.match(value)
+        or (parts[1] == "subscriptions" and not GUID.match(parts[2]))
+    ):
+        raise UsageError(
+            f"invalid --scope {value!r}: expected /subscriptions/GUID, /subscriptions/GUID/resourceGroups/NAME "
+            "or /providers/Microsoft.Management/managementGroups/NAME"
+        )
+    return value
 
 
 def parse_now(value: str) -> datetime:

@@ -8,6 +8,7 @@ and the problem, before anything is applied.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,27 @@ import yaml
 MAX_SETTINGS_BYTES = 1 << 20
 MAX_PLAN_BYTES = 256 << 20
 MAX_ESTATE_BYTES = 1 << 30
+
+
+_ENCODED_SEPARATOR = re.compile(r"%(2f|5c|2e)", re.IGNORECASE)
+
+
+def id_problem(resource_id: str) -> str | None:
+    """Why ``resource_id`` is not a normalized ARM id, or None.
+
+    ``%2F`` would let a name smuggle a path into the URL the SDK builds; ``..`` would climb above
+    the scope the run was given; ARM itself never returns either.
+    """
+    if not resource_id.startswith("/"):
+        return "not an absolute ARM id"
+    if any(ch in resource_id for ch in "\\?#"):
+        return "holds a backslash, '?' or '#'"
+    if _ENCODED_SEPARATOR.search(resource_id):
+        return "holds a percent-encoded '/', '\\' or '.'"
+    segments = resource_id.rstrip("/").split("/")[1:]
+    if any(seg in ("", ".", "..") for seg in segments):
+        return "holds an empty, '.' or '..' segment"
+    return None
 
 
 class InputError(ValueError):

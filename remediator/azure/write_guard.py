@@ -14,35 +14,20 @@ made, so an edited plan, a playbook bug or a hostile estate cannot widen what th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ArmOperationError
 from ..model import Change
+from ..safe_input import id_problem
 
 FORBIDDEN_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "18d7d88d-d35e-4fb7-a5e8-5773ddee246b": "User Access Administrator",
     "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
 }
-_ENCODED_SEPARATOR = re.compile(r"%(2f|5c|2e)", re.IGNORECASE)
 REFUSED = "WriteRefused"
-
-
-def id_problem(resource_id: str) -> str | None:
-    """Why ``resource_id`` is not a normalized ARM id, or None."""
-    if not resource_id.startswith("/"):
-        return "not an absolute ARM id"
-    if any(ch in resource_id for ch in "\\?#"):
-        return "holds a backslash, '?' or '#'"
-    if _ENCODED_SEPARATOR.search(resource_id):
-        return "holds a percent-encoded '/', '\\' or '.'"
-    segments = resource_id.rstrip("/").split("/")[1:]
-    if any(seg in ("", ".", "..") for seg in segments):
-        return "holds an empty, '.' or '..' segment"
-    return None
 
 
 @dataclass(frozen=True)
