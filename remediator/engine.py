@@ -234,6 +234,7 @@ class Engine:
     def apply(self, plan: Plan) -> Plan:
         """Execute the plan's changes in order; changes of one ``order`` run concurrently."""
         outcomes: dict[str, Outcome] = {}
+        failed: dict[str, str] = {}  # condition -> the failed change that was to provide it
         ordered = _ordered(plan.changes)
         with ThreadPoolExecutor(max_workers=max(1, self.guardrails.concurrency)) as pool:
             for _, group in groupby(ordered, key=lambda c: c.order):
@@ -241,7 +242,15 @@ class Engine:
                 ready: list[Change] = []
                 for change in batch:
                     blocked = [d for d in change.depends_on if outcomes.get(d, _MISSING).status not in _DONE]
-                    if blocked:
+                    held = sorted({failed[k] for k in change.requires if k in failed})
+                    if held and not blocked:
+                        outcomes[change.id] = Outcome(
+                            change.id,
+                            "skipped",
+                            detail=f"held back: {', '.join(held)} failed, and this change needs it "
+                            f"({', '.join(k for k in change.requires if k in failed)})",
+                        )
+                    elif blocked:
                         outcomes[change.id] = Outcome(
                             change.id,
                             "skipped",
@@ -251,6 +260,8 @@ class Engine:
                         ready.append(change)
                 for change, outcome in zip(ready, pool.map(self._apply_one, ready), strict=True):
                     outcomes[change.id] = outcome
+                    if outcome.status == "failed":
+                        failed.update(dict.fromkeys(change.provides, change.id))
                 applied = [c for c in ready if outcomes[c.id].status == "applied"]
                 if applied:
                     try:
@@ -378,7 +389,16 @@ def _dedupe(changes: Iterable[Change]) -> list[Change]:
         kept = seen.setdefault(key, change)
         if kept is not change:
             alias[change.id] = kept.id
-    return [
-        replace(c, depends_on=tuple(dict.fromkeys(alias.get(d, d) for d in c.depends_on))) if alias else c
-        for c in seen.values()
-    ]
+            seen[key] = replace(kept, provides=tuple(dict.fromkeys((*kept.provides, *change.provides))))
+    result = list(seen.values())
+    # depends_on is part of a change's id: a change re-pointed at a kept twin gets a new id, and
+    # what depended on it is re-pointed in turn (a chain is finite, so this ends).
+    while alias:
+        renamed: dict[str, str] = {}
+        for i, change in enumerate(result):
+            deps = tuple(dict.fromkeys(alias.get(d, d) for d in change.depends_on))
+            if deps != change.depends_on:
+                result[i] = replace(change, depends_on=deps)
+                renamed[change.id] = result[i].id
+        alias = renamed
+    return result

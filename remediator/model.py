@@ -32,6 +32,11 @@ def short_hash(*parts: Any) -> str:
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()[:16]
 
 
+def roles_of(assignment_id: str) -> str:
+    """The condition "the roles of this policy assignment's identity are granted" (Change.provides/requires)."""
+    return f"roles-of:{assignment_id.lower()}"
+
+
 def fingerprint(state: Mapping[str, Any]) -> str:
     """The fingerprint of the state a change was planned against (its ``before``).
 
@@ -105,6 +110,11 @@ class Change:
     order: int = 50
     depends_on: tuple[str, ...] = ()
     fingerprint: str = ""
+    # Conditions across playbooks, by name: a change that ``requires`` one is held back (skipped,
+    # with the reason) when a change that ``provides`` it failed in the same apply. A remediation
+    # task needs the roles its assignment's identity is being granted, which another playbook plans.
+    provides: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -123,6 +133,7 @@ class Change:
             self.after,
             self.order,
             sorted(self.depends_on),
+            sorted(self.requires),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -138,6 +149,8 @@ class Change:
             "order": self.order,
             "depends_on": list(self.depends_on),
             "fingerprint": self.fingerprint,
+            "provides": list(self.provides),
+            "requires": list(self.requires),
         }
 
 

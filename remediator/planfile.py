@@ -109,6 +109,8 @@ def plan_from_json(doc: Any, name: str = "plan") -> Plan:
             order=c.get("order", 50),
             depends_on=tuple(c.get("depends_on", ())),
             fingerprint=c["fingerprint"],
+            provides=tuple(c.get("provides", ())),
+            requires=tuple(c.get("requires", ())),
         )
         if change.id != c["id"] or change.fingerprint != fingerprint(change.before):
             raise PlanFileError(f"plan {name}: $.changes[{i}]: does not match its id or fingerprint (edited?)")
