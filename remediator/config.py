@@ -130,7 +130,8 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(doc))
     if error is not None:
         raise ConfigError(f"config {path.name}: {describe(error)}")
-    assert isinstance(doc, dict)
+    if not isinstance(doc, dict):  # the schema says object; this keeps the type checker and -O honest
+        raise ConfigError(f"config {path.name}: $: expected a mapping")
     return doc
 
 

@@ -6,8 +6,10 @@ made, so an edited plan, a playbook bug or a hostile estate cannot widen what th
 * ids are normalized: absolute, no empty, ``.`` or ``..`` segment, no percent-encoded or
   backslash separators, no query or fragment (``%2F`` would let a name smuggle a path into the
   URL the SDK builds; ``..`` would climb above the scope the run was given);
-* nothing above the run's scope: below a subscription the inventory resolved, or the configured
-  management group;
+* nothing above the run's scope: anything in a subscription the inventory resolved or under the
+  configured management group; elsewhere only at a resource group or below (a gallery image in a
+  shared subscription that a policy identity must read, a machine moved out of the run's
+  subscriptions), never a whole other subscription, management group or the tenant;
 * never a role that can grant roles: Owner, User Access Administrator, Role Based Access Control
   Administrator (built-in ids, learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 """
@@ -32,7 +34,7 @@ REFUSED = "WriteRefused"
 
 @dataclass(frozen=True)
 class WriteScope:
-    """Where writes may land: below these subscriptions or this management group."""
+    """Where writes may land (see the module docstring)."""
 
     subscriptions: frozenset[str]
     management_group: str | None = None
@@ -40,7 +42,8 @@ class WriteScope:
     def covers(self, resource_id: str) -> bool:
         parts = resource_id.lower().split("/")
         if len(parts) > 2 and parts[1] == "subscriptions":
-            return parts[2] in self.subscriptions
+            in_group = len(parts) > 4 and parts[3] == "resourcegroups"
+            return parts[2] in self.subscriptions or in_group
         group = (self.management_group or "").lower()
         prefix = f"/providers/microsoft.management/managementgroups/{group}"
         return bool(group) and (resource_id.lower() == prefix or resource_id.lower().startswith(prefix + "/"))
@@ -59,7 +62,7 @@ def check_write(change: Change, scope: WriteScope | None) -> None:
         if problem:
             raise ArmOperationError(REFUSED, f"{where} {rid!r} {problem}")
         if scope is not None and where in ("resource_id", "scope") and not scope.covers(rid):
-            raise ArmOperationError(REFUSED, f"{where} {rid!r} is outside the run's scope")
+            raise ArmOperationError(REFUSED, f"{where} {rid!r} is above the run's scope")
     role = change.params.get("role_definition_id") or change.after.get("roleDefinitionId")
     if isinstance(role, str):
         name = FORBIDDEN_ROLES.get(role.rstrip("/").rsplit("/", 1)[-1].lower())

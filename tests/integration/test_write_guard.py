@@ -13,6 +13,7 @@ from tests.playbook_harness import harness
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb7-a5e8-5773ddee246b"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 
 
 def _register(resource_id: str) -> Change:
@@ -27,8 +28,7 @@ def _register(resource_id: str) -> Change:
     )
 
 
-def _grant(role: str) -> Change:
-    scope = f"/subscriptions/{ARC_NOT_REGISTERED}"
+def _grant(role: str, scope: str = f"/subscriptions/{ARC_NOT_REGISTERED}") -> Change:
     return Change(
         finding_id="f-forged",
         playbook="policy-identity-roles",
@@ -57,8 +57,10 @@ SUB = f"/subscriptions/{ARC_NOT_REGISTERED}"
         (_register(f"{SUB}/resourceGroups/../providers/Microsoft.Compute"), "'..' segment"),
         (_register(f"{SUB}//providers/Microsoft.Compute"), "empty"),
         (_register(f"{SUB}/resourceGroups/a%2F..%2Fb/providers/Microsoft.Compute"), "percent-encoded"),
-        (_register(f"/subscriptions/{ARC_UNREGISTERED}/providers/Microsoft.Compute"), "outside the run's scope"),
-        (_register("/providers/Microsoft.Management/managementGroups/mg-root"), "outside the run's scope"),
+        (_register(f"/subscriptions/{ARC_UNREGISTERED}/providers/Microsoft.Compute"), "above the run's scope"),
+        (_register("/providers/Microsoft.Management/managementGroups/mg-root"), "above the run's scope"),
+        # Contributor on a whole subscription the run does not cover.
+        (_grant(CONTRIBUTOR, f"/subscriptions/{ARC_UNREGISTERED}"), "above the run's scope"),
     ],
 )
 def test_a_write_the_rules_forbid_is_refused_before_it_is_sent(change: Change, message: str) -> None:
@@ -70,6 +72,19 @@ def test_a_write_the_rules_forbid_is_refused_before_it_is_sent(change: Change, m
         assert caught.value.code == "WriteRefused"
         assert message in caught.value.detail
         assert len(h.emulator.request_log) == before  # nothing was sent
+
+
+def test_a_resource_group_in_another_subscription_is_not_above_the_scope() -> None:
+    # A policy identity must read a gallery image in a shared subscription; the grant is that narrow.
+    elsewhere = f"/subscriptions/{ARC_UNREGISTERED}/resourceGroups/arc-rg"
+    with harness(estate(), ["arc-compute-provider"], scope=Scope(subscriptions=(ARC_NOT_REGISTERED,))) as h:
+        h.plan()
+        # The guard lets it through: ARM itself answers (this estate has no such principal).
+        with pytest.raises(ArmOperationError) as caught:
+            h.engine.backend.execute(_grant(CONTRIBUTOR, elsewhere))
+        assert caught.value.code == "PrincipalNotFound"
+        puts = [e for e in h.emulator.request_log if e.method == "PUT" and "roleassignments" in e.path.lower()]
+        assert puts and puts[0].path.lower().startswith(elsewhere.lower())
 
 
 def test_the_same_write_inside_the_rules_goes_through() -> None:
