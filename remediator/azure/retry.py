@@ -23,13 +23,15 @@ is a planned, bounded ``register-provider`` change instead of a side effect of a
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline import policies
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 from tenacity import (
     RetryError,
@@ -40,7 +42,7 @@ from tenacity import (
     wait_fixed,
 )
 
-from ..errors import ArmOperationError
+from ..errors import ArmOperationError, AzureAccessError
 from .settings import ApplySettings
 
 T = TypeVar("T")
@@ -231,6 +233,30 @@ class DeadlineRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
             self.control.sleep(min(backoff, self.control.remaining()), "retry backoff")
 
 
+class PageBoundPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Ends a listing whose ``nextLink`` never runs out (a broken or hostile endpoint) with a clear error.
+
+    ARM pages carry a ``$skiptoken`` in their ``nextLink``; the SDK's pagers follow it for as long
+    as there is one. Consecutive ``$skiptoken`` requests to one path on one thread count as one
+    listing; past ``max_pages`` the listing stops.
+    """
+
+    def __init__(self, max_pages: int) -> None:
+        self.max_pages = max_pages
+        self._pages = threading.local()
+
+    def on_request(self, request: Any) -> None:
+        url = urlsplit(request.http_request.url)
+        token = any(k.lower() == "$skiptoken" for k, _ in parse_qsl(url.query))
+        counts: dict[str, int] = getattr(self._pages, "counts", None) or {}
+        self._pages.counts = counts
+        key = url.path.lower()
+        counts[key] = counts.get(key, 0) + 1 if token else 0
+        if counts[key] > self.max_pages:
+            counts[key] = 0
+            raise AzureAccessError(f"{url.path}: still paging after {self.max_pages} pages (nextLink never ends)")
+
+
 def http_retry_policy(settings: ApplySettings) -> RetryPolicy[Any, Any]:
     """408/429/500/502/503/504 and connection errors, ``http_retry_total`` times, Retry-After honoured."""
     return DeadlineRetryPolicy(settings)
@@ -254,6 +280,7 @@ def pipeline_policies(
         policies.ProxyPolicy(),
         policies.ContentDecodePolicy(),
         policies.RedirectPolicy(),
+        PageBoundPolicy(settings.max_pages),
         http_retry_policy(settings),
         ARMChallengeAuthenticationPolicy(credential, credential_scope),
         policies.CustomHookPolicy(),

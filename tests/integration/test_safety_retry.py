@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from remediator.azure import ApplySettings
+from remediator.errors import AzureAccessError
 from remediator.model import Scope
 from remediator.playbook import Needs
 from tests.integration.test_azure_register_provider import SUB, estate, register_change, register_posts, served
@@ -50,3 +53,16 @@ def test_a_resource_graph_429_is_paced_not_fatal(served: Any) -> None:
     assert [s.subscription_id for s in read.subscriptions] == [SUB]
     graph = [e for e in emu.request_log if "microsoft.resourcegraph" in e.path.lower()]
     assert len(graph) >= 3  # two refused, then answered
+
+
+def test_a_listing_whose_next_link_never_ends_stops_with_a_clear_error(served: Any) -> None:
+    doc = estate({})
+    doc["subscriptions"] = [
+        {"subscriptionId": f"00000000-0000-0000-0000-0000000000{i:02d}", "displayName": f"s{i}"} for i in range(10, 16)
+    ]
+    doc["emulator"] = {"pageSize": 1}
+    _emu, backend = served(doc, ApplySettings(max_pages=3, http_retry_backoff_factor=0.001))
+    with pytest.raises(AzureAccessError, match=r"still paging after 3 pages \(nextLink never ends\)"):
+        list(backend.clients.subscriptions().subscriptions.list())
+    _emu, roomy = served(doc, ApplySettings(max_pages=10, http_retry_backoff_factor=0.001))
+    assert len(list(roomy.clients.subscriptions().subscriptions.list())) == 6
