@@ -214,6 +214,12 @@ class DeadlineRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
         )
         self.control = settings.control
 
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        """One request and its retries end by the run's deadline too (azure-core's absolute timeout)."""
+        settings: dict[str, Any] = super().configure_retries(options)
+        settings["timeout"] = min(settings["timeout"], max(self.control.remaining(), 0.001))
+        return settings
+
     def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
         if response is not None and response.status_code == 429:
             return True
