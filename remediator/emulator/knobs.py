@@ -77,6 +77,8 @@ class Knobs:
     # The request log keeps a response's JSON body when its text is at most this many bytes
     # (0: never), so a long benchmark run does not hold every large page in memory.
     log_response_body_bytes: int = 65536
+    # RBAC on the bot's own principal from its role assignments (caller_rbac.py); off: all-powerful.
+    rbac: bool = False
 
     @classmethod
     def from_estate(cls, section: dict[str, Any] | None) -> Knobs:
