@@ -69,9 +69,10 @@ def with_bot_role(estate: dict[str, Any], actions: list[str]) -> dict[str, Any]:
     return estate
 
 
-def run_demo(tmp_path: Path, actions: list[str]) -> tuple[int, dict[str, Any], str]:
+def run_demo(tmp_path: Path, actions: list[str] | None) -> tuple[int, dict[str, Any], str]:
+    """The demo job (``run``); ``actions`` None: the emulator's all-powerful principal, no RBAC."""
     path = tmp_path / "estate.json"
-    path.write_text(json.dumps(with_bot_role(demo(), actions)))
+    path.write_text(json.dumps(demo() if actions is None else with_bot_role(demo(), actions)))
     result = run_cli(["run", "--estate", str(path), "--format", "json"])
     report = json.loads(result.stdout) if result.stdout.strip() else {}
     return result.code, report, result.stderr
@@ -87,6 +88,10 @@ def test_the_printed_role_is_enough_for_the_whole_demo_job(tmp_path: Path) -> No
     role = permissions_role([s["subscriptionId"] for s in demo()["subscriptions"]])
     code, report, stderr = run_demo(tmp_path, role["Actions"])
     assert code == 0, (stderr, [o for o in report.get("outcomes", []) if o["status"] != "applied"])
+    # The same job as the all-powerful principal does: every finding seen, every change made.
+    _, unrestricted, _ = run_demo(tmp_path, None)
+    assert {c["id"] for c in report["changes"]} == {c["id"] for c in unrestricted["changes"]}
+    assert {f["id"] for f in report["findings"]} == {f["id"] for f in unrestricted["findings"]}
     assert report["outcomes"] and {o["status"] for o in report["outcomes"]} == {"applied"}
     assert report["plan_after_apply"]["changes"] == []
     assert "AuthorizationFailed" not in json.dumps(report)
