@@ -21,7 +21,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from ..errors import UsageError
+from ..errors import AzureAccessError, UsageError
 from .arm_errors import read_errors
 from .clients import ArmClients
 
@@ -170,7 +170,9 @@ class GraphReader:
     def _wait_for_quota(self) -> None:
         delay = self._resume_at - time.monotonic()
         if delay > 0:
-            time.sleep(delay)
+            # Paced, not fatal: wait for the announced reset (bounded by the run's deadline).
+            control = self.clients.settings.control
+            control.sleep(min(delay, control.remaining()), "Resource Graph quota")
 
     @staticmethod
     def _send(graph: Any, request: QueryRequest) -> tuple[dict[str, Any], Mapping[str, str]]:
@@ -207,7 +209,7 @@ class GraphReader:
         graph = self.clients.resource_graph()
         for target in scope.requests():
             skip_token: str | None = None
-            while True:
+            for _page in range(settings.max_pages):
                 options = QueryRequestOptions(
                     top=settings.resource_graph_page_size, skip_token=skip_token, result_format="objectArray"
                 )
@@ -229,3 +231,6 @@ class GraphReader:
                 yield from (row for row in rows if isinstance(row, dict))
                 if not skip_token:
                     break
+            else:
+                # A $skipToken that never ends (a broken or hostile endpoint) must not hold the run.
+                raise AzureAccessError(f"Resource Graph: still paging after {settings.max_pages} pages; giving up")
