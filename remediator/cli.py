@@ -29,7 +29,7 @@ from .planfile import read_plan, write_plan
 from .playbook import load_playbooks
 from .report import RENDERERS, render
 from .runcontrol import RunControl
-from .shards import Shard, merge_plans, owned, shard_from
+from .shards import Shard, merge_plans, messages_of, owned, shard_from
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 2, 3, 4
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
@@ -307,7 +307,15 @@ def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None) -> in
     """Join the JSON plans of a sharded run (--shard) into one report; exit as `plan` would."""
     plans = [read_plan(path) for path in plan_files]
     merged = merge_plans(plans, [str(p) for p in plan_files])
-    _emit(merged, fmt, out, (), ())
+    errors: list[str] = []
+    notes: list[str] = []
+    for path in plan_files:
+        more_errors, more_notes = messages_of(path)
+        errors += more_errors
+        notes += more_notes
+    _emit(merged, fmt, out, tuple(errors), tuple(notes))
+    if errors:
+        return EXIT_ERROR  # a shard planned from an incomplete view: the union is not the whole plan
     if merged.failed:
         return EXIT_FAILED
     return EXIT_PENDING if merged.changes else EXIT_CLEAN

@@ -24,10 +24,12 @@ per process), so every replica and every run agrees without talking to the other
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 from .errors import UsageError
 from .model import Change, Finding, Outcome, Plan
@@ -140,3 +142,15 @@ def merge_plans(plans: Sequence[Plan], sources: Sequence[str]) -> Plan:
         outcomes=tuple(outcomes.values()),
         replan=None,
     )
+
+
+def messages_of(path: Path) -> tuple[list[str], list[str]]:
+    """A plan file's ``errors`` and ``notes`` (a `Plan` does not hold them), each naming the file.
+
+    A shard whose plan carries an error planned from an incomplete view; the merged report must
+    say so rather than look complete. Call after `read_plan` has validated the file.
+    """
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    errors = [f"{path.name}: {e}" for e in doc.get("errors") or [] if isinstance(e, str)]
+    notes = [f"{path.name}: {n}" for n in doc.get("notes") or [] if isinstance(n, str)]
+    return errors, notes

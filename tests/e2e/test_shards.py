@@ -83,6 +83,18 @@ def test_report_merge_joins_the_shards_into_one_report(
     assert doc["scope"]["shards"] == [f"{i}/{SHARDS}" for i in range(SHARDS)]
 
 
+def test_a_shard_whose_plan_carries_an_error_makes_the_merged_report_an_error(
+    plans: tuple[dict[str, Any], list[dict[str, Any]], Path],
+) -> None:
+    _, shards, tmp_path = plans
+    broken = tmp_path / "broken-1.json"
+    broken.write_text(json.dumps({**shards[1], "errors": ["playbook x: detect failed: boom"]}))
+    files = [str(tmp_path / "shard-0.json"), str(broken), str(tmp_path / "shard-2.json")]
+    merged = run_cli(["report", "merge", *files, "--format", "json"])
+    assert merged.code == 1
+    assert json.loads(merged.stdout)["errors"] == ["broken-1.json: playbook x: detect failed: boom"]
+
+
 def test_bad_shard_and_bad_plan_are_one_line_errors(tmp_path: Path) -> None:
     bad = run_cli(["run", "--dry-run", "--estate", "demo", "--shard", "3/3"])
     assert bad.code == 1
