@@ -152,3 +152,29 @@ def test_work_at_a_management_group_is_planned_once_though_its_machines_are_in_o
     changes = [c["id"] for s in shards for c in s["changes"]]
     assert sorted(changes) == sorted(c["id"] for c in whole["changes"])
     assert sorted(f["id"] for s in shards for f in s["findings"]) == sorted(f["id"] for f in whole["findings"])
+
+
+def test_a_machine_moved_into_another_shards_subscription_is_repaired_by_one_shard(tmp_path: Path) -> None:
+    """The stale assignment sits in subscription A, the moved machine in B, on different shards:
+    the shard of A (the only one that sees the stale assignment) plans both the new assignment in
+    B and the delete of the stale one, in that order; no other shard plans either."""
+    from tests.data.maintenance.estates import SUB_A, SUB_B
+    from tests.e2e.test_maintenance_playbooks import moved_estate
+
+    count = 5
+    shard_a, shard_b = shard_of(SUB_A, count), shard_of(SUB_B, count)
+    assert shard_a != shard_b
+    estate = tmp_path / "estate.json"
+    estate.write_text(json.dumps(moved_estate()))
+    config = tmp_path / "remediator.yaml"
+    config.write_text("playbooks:\n  enabled: [maintenance-moved-resource]\n")
+    whole = _plan(tmp_path, estate, config, "whole.json")
+    shards = [_plan(tmp_path, estate, config, f"s{i}.json", "--shard", f"{i}/{count}") for i in range(count)]
+    actions = [c["action"] for c in sorted(shards[shard_a]["changes"], key=lambda c: c["order"])]
+    assert actions == ["create-configuration-assignment", "delete-configuration-assignment"]
+    assert (
+        SUB_B in shards[shard_a]["changes"][0]["resource_id"] or SUB_B in shards[shard_a]["changes"][1]["resource_id"]
+    )
+    assert all(not s["changes"] for i, s in enumerate(shards) if i != shard_a)
+    assert sorted(f["id"] for s in shards for f in s["findings"]) == sorted(f["id"] for f in whole["findings"])
+    assert sorted(c["id"] for s in shards for c in s["changes"]) == sorted(c["id"] for c in whole["changes"])
