@@ -63,6 +63,12 @@ def _parse_fault(text: str) -> Fault:
     default=None,
     help="The request log keeps answers up to this size (default 65536; 0: none).",
 )
+@click.option(
+    "--consistency",
+    type=click.Choice(["azure", "instant"]),
+    default=None,
+    help="azure (default): Azure's delays (policy evaluation, Resource Graph lag); instant: none.",
+)
 @click.option("--fault", "faults", multiple=True, help="Inject a fault: ROUTE=STATUS[@RATE] or ROUTE=drop[@RATE].")
 def serve(
     estate: str,
@@ -75,6 +81,7 @@ def serve(
     remediation_polls: int | None,
     page_size: int | None,
     log_response_body_bytes: int | None,
+    consistency: str | None,
     faults: tuple[str, ...],
 ) -> None:
     """Serve an estate over HTTPS until interrupted; print the endpoint, CA and environment."""
@@ -86,12 +93,15 @@ def serve(
         "remediation_polls": remediation_polls,
         "page_size": page_size,
         "log_response_body_bytes": log_response_body_bytes,
+        "consistency": consistency,
     }
     if faults:
         overrides["faults"] = tuple(_parse_fault(f) for f in faults)
     instance = Emulator.load(estate, **overrides)
     with instance.serve(host=host, port=port) as endpoint:
-        click.echo(f"emulator serving {instance.label} at {endpoint.url}")
+        click.echo(
+            f"emulator serving {instance.label} at {endpoint.url} (consistency: {instance.state.knobs.consistency})"
+        )
         click.echo(f"CA certificate: {endpoint.ca_path}")
         click.echo("environment for the bot:")
         for key, value in endpoint.env().items():

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from typing import Any
 
 from remediator.emulator.authorization import authorization_failed, permitted
-from remediator.emulator.policy_effects import apply_to_machine, configuration_assignment_id, plan_deployment
 from remediator.emulator.graph_lag import record_key
 from remediator.emulator.policy_consistency import resource_changed
+from remediator.emulator.policy_effects import apply_to_machine, configuration_assignment_id, plan_deployment
 from remediator.emulator.policy_evaluation import evaluate, remediated
 from remediator.emulator.policy_model import assignment_member, assignment_principal, effect_of, in_scope
 from remediator.emulator.state import EmulatorState

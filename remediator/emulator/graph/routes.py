@@ -16,9 +16,9 @@ from typing import Any
 from remediator.emulator import api_versions
 from remediator.emulator.gate import GRAPH_ROUTE
 from remediator.emulator.graph.functions import KqlError
-from remediator.emulator.graph_lag import graph_token
 from remediator.emulator.graph.parser import compile_query, evaluate
 from remediator.emulator.graph.tables import TABLES, table_rows
+from remediator.emulator.graph_lag import graph_token
 from remediator.emulator.routing import (
     ArmError,
     Request,
