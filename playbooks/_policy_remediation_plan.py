@@ -280,6 +280,7 @@ def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list
             ctx.option("api_version", RESOURCE_IDS_API_VERSION if "resourceIds" in filters else LOCATIONS_API_VERSION)
         ),
         "trigger_evaluation": bool(ctx.option("trigger_evaluation", False)),
+        "scan_wait_seconds": ctx.option("evaluation_scan_wait_seconds", None),
     }
 
 
@@ -363,6 +364,12 @@ def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:
             "api_version": task["api_version"],
             "resource_ids": list(task["resource_ids"]),
             "trigger_evaluation": task["trigger_evaluation"],
+            # Only with a scan to wait for: a plan without one keeps its change ids.
+            **(
+                {"scan_wait_seconds": task["scan_wait_seconds"]}
+                if task["trigger_evaluation"] and task["scan_wait_seconds"] is not None
+                else {}
+            ),
         },
         order=REMEDIATION_ORDER,
     )
