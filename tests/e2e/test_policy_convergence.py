@@ -205,7 +205,7 @@ def test_a_failed_task_is_re_run_under_its_own_name_once_its_back_off_has_passed
         assert _remediation_puts(h3.emulator) == [task.params["name"]]
 
 
-def _with_task(state: str, ended: str) -> dict[str, Any]:
+def _with_task(state: str, ended: str, filters: dict[str, Any] | None = None) -> dict[str, Any]:
     data = sc.landing_zone()
     data["resources"].append(
         {
@@ -214,7 +214,7 @@ def _with_task(state: str, ended: str) -> dict[str, Any]:
             "properties": {
                 "policyAssignmentId": sc.A_OLD["id"],
                 "provisioningState": state,
-                "filters": {"locations": []},
+                "filters": filters or {"locations": []},
                 "createdOn": ended,
                 "lastUpdatedOn": ended,
                 "deploymentStatus": {"totalDeployments": 2, "successfulDeployments": 2, "failedDeployments": 0},
@@ -236,6 +236,19 @@ def test_a_complete_task_is_a_success_whose_machines_await_evaluation() -> None:
     with harness(_with_task("Complete", "2026-11-26T08:00:00Z"), ["policy-remediation"]) as h:
         plan = h.plan().plan
     assert [c for c in plan.changes if c.params["body"]["properties"]["policyAssignmentId"] == sc.A_OLD["id"]]
+
+
+def test_a_machine_outside_a_recent_tasks_resource_ids_still_gets_its_task() -> None:
+    """Tasks are listed at 2024-10-01, whose filters.resourceIds say which machines they cover."""
+    data = _with_task("Succeeded", "2026-11-26T08:55:00Z", {"resourceIds": [sc.VM_RESTORED["id"]]})
+    with harness(data, ["policy-remediation"]) as h:
+        plan = h.plan().plan
+    [task] = [c for c in plan.changes if c.params["body"]["properties"]["policyAssignmentId"] == sc.A_OLD["id"]]
+    assert task.params["resource_ids"] == [sc.VM_GALLERY["id"]]
+    restored = next(
+        f for f in plan.findings if f.key == f"{sc.A_OLD['id'].lower()}|" and "vm-restored" in f.resource_id
+    )
+    assert restored.data["earlier_task"]["status"] == "awaiting-evaluation"
 
 
 def _granted() -> dict[str, Any]:
