@@ -82,15 +82,11 @@ class ServedProcess:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[ServedProcess]:
-    estate = sc.landing_zone()
-    # No "now": the emulator's clock is the wall clock, as the bot's is (tenant and bot share time).
-    estate.pop("now", None)
     # The identity already holds what its definition names (role propagation is another test's
     # subject): what is left are the machines policy missed.
-    estate["resources"] += [
-        b.role_assignment(b.sub_id(b.S1), sc.P_OLD, b.CONTRIBUTOR, "0c0c0c0c-0000-4000-8000-000000000001"),
-        b.role_assignment(sc.IMAGE_DEFINITION_ID, sc.P_OLD, b.CONTRIBUTOR, "0c0c0c0c-0000-4000-8000-000000000002"),
-    ]
+    estate = _granted()
+    # No "now": the emulator's clock is the wall clock, as the bot's is (tenant and bot share time).
+    estate.pop("now", None)
     process = ServedProcess(estate, tmp_path)
     try:
         yield process
@@ -252,6 +248,7 @@ def test_a_machine_outside_a_recent_tasks_resource_ids_still_gets_its_task() -> 
 
 
 def _granted() -> dict[str, Any]:
+    """The landing zone, with the old assignment's identity already holding what its definition names."""
     data = sc.landing_zone()
     data["resources"] += [
         b.role_assignment(b.sub_id(b.S1), sc.P_OLD, b.CONTRIBUTOR, "0c0c0c0c-0000-4000-8000-000000000001"),
