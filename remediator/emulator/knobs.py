@@ -1,7 +1,9 @@
 """The emulator's knobs: how many polls asynchronous things take, paging, latency, throttling, faults.
 
 Set from the estate's optional ``emulator`` section (keys below, camelCase) and from flags of
-``remediator emulator serve``. Defaults keep tests fast and deterministic.
+``remediator emulator serve``. Polls and paging default to what keeps tests fast and deterministic;
+the consistency model's delays default to Azure's own figures (each with its source), in the
+simulated clock (``clock.py``), which tests advance instead of sleeping.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ class Fault:
     ``method`` limits it to one HTTP method (empty: any); ``status`` is the HTTP status to answer
     (with ARM's error body and ``code``), or 0 with ``drop=True`` to close the connection with no
     answer; ``rate`` in [0, 1] is the fraction of matching requests that fail (chosen by a seeded
-    random generator so runs repeat); ``count`` caps how many times it fires (0: unlimited).
+    random generator so runs repeat); ``count`` caps how many times it fires (0: unlimited);
+    ``after_writes`` holds it back until the emulator has accepted that many writes (PUT, PATCH,
+    DELETE, or a POST other than a Resource Graph query): "the read after an apply fails".
+    ``retry_after`` is the ``Retry-After`` header's seconds; a 429 carries one by default (ARM's
+    throttling answers always do, learn.microsoft.com/azure/azure-resource-manager/management/
+    request-limits-and-throttling), -1 leaves it out.
     """
 
     route: str
@@ -29,6 +36,20 @@ class Fault:
     rate: float = 1.0
     drop: bool = False
     count: int = 0
+    after_writes: int = 0
+    retry_after: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 400 <= self.status <= 599 and not self.drop:
+            raise ValueError(f"fault on {self.route!r}: status {self.status} is not 400-599")
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"fault on {self.route!r}: rate {self.rate} is not between 0 and 1")
+        if self.count < 0 or self.after_writes < 0:
+            raise ValueError(f"fault on {self.route!r}: count and afterWrites must not be negative")
+
+    def headers(self) -> dict[str, str]:
+        seconds = self.retry_after if self.retry_after is not None else (1 if self.status == 429 else -1)
+        return {"Retry-After": str(seconds)} if seconds >= 0 else {}
 
 
 @dataclass(frozen=True)
@@ -55,9 +76,28 @@ class Knobs:
     # the service's quirks), each delay a knob below with Azure's figure; "instant": every write is
     # seen at once, for tests that are not about time.
     consistency: str = "azure"
+    # The simulated clock (clock.py) moves on with real time as well as by explicit advances; false
+    # pauses it, so only advances move it (fully deterministic tests).
+    clock_follows_real_time: bool = True
+    # Azure Policy shows a changed resource's new compliance state "around 15 minutes later"
+    # (get-compliance-data.md, "Evaluation triggers"; MicrosoftDocs/azure-docs
+    # articles/governance/policy/how-to/get-compliance-data.md).
+    policy_evaluation_delay_seconds: float = 900.0
+    # The standard compliance evaluation cycle: "Once every 24 hours" (same section).
+    policy_evaluation_cycle_seconds: float = 86400.0
+    # An on-demand scan (triggerEvaluation) is asynchronous with "no pre-defined expectation" of its
+    # length (same article); Microsoft put detection alone at up to fifteen minutes (Azure/azure-policy
+    # issue 61). 202 + Location only; the Location answers 202 until done, then 200.
+    evaluation_scan_seconds: float = 900.0
+    # Resource Graph is an eventually consistent index that "lags behind the source of truth by a
+    # brief period" (learn.microsoft.com governance/resource-graph/choose-query-strategy); the
+    # Resource Graph team's figure: 95% of changes present within 30 s (Azure/azure-dev issue 540).
+    graph_lag_seconds: float = 30.0
     # The request log keeps a response's JSON body when its text is at most this many bytes
     # (0: never), so a long benchmark run does not hold every large page in memory.
     log_response_body_bytes: int = 65536
+    # RBAC on the bot's own principal from its role assignments (caller_rbac.py); off: all-powerful.
+    rbac: bool = False
 
     @classmethod
     def from_estate(cls, section: dict[str, Any] | None) -> Knobs:
