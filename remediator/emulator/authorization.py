@@ -28,6 +28,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from remediator.emulator.arm_generic import check_scope
+from remediator.emulator.management_groups import group_ancestors, subscription_ancestors
 from remediator.emulator.routing import ArmError, Request, Response, Route, paged, route
 from remediator.emulator.state import MANAGEMENT_GROUP_TYPE, EmulatorState
 from remediator.emulator.store import split_id, subscription_of
@@ -60,23 +61,13 @@ def scope_chain(state: EmulatorState, scope: str) -> set[str]:
         chain.add(("/" + "/".join(parts[:end])).lower())
     subscription = subscription_of(scope)
     if subscription:
-        groups = state.management_group_ancestors(subscription)
+        groups = subscription_ancestors(state, subscription)
     elif len(parts) >= 4 and parts[2].lower() == "managementgroups":
-        groups = [parts[3], *_group_parents(state, parts[3])]
+        groups = [parts[3], *group_ancestors(state, parts[3])]
     else:
         groups = []
     chain.update(f"/providers/{MANAGEMENT_GROUP_TYPE}/{name}".lower() for name in groups)
     return chain
-
-
-def _group_parents(state: EmulatorState, name: str) -> list[str]:
-    parents: list[str] = []
-    for group in state.store.of_type(MANAGEMENT_GROUP_TYPE):
-        children = (group.get("properties") or {}).get("children") or []
-        if any(str(c.get("name", "")).lower() == name.lower() for c in children if isinstance(c, dict)):
-            parents.append(str(group["name"]))
-            parents += _group_parents(state, str(group["name"]))
-    return parents
 
 
 def _grants(definition: dict[str, Any] | None, action: str) -> bool:
