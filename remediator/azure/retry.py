@@ -52,6 +52,8 @@ class RetryRule:
     codes: frozenset[str]
     timeout_field: str
     interval_field: str
+    # Codes too generic to retry on their own: (code, phrase ARM's message must hold, lowercase).
+    codes_with_phrase: tuple[tuple[str, str], ...] = ()
 
     def timeout(self, settings: ApplySettings) -> float:
         return float(getattr(settings, self.timeout_field))
@@ -60,7 +62,11 @@ class RetryRule:
         return float(getattr(settings, self.interval_field))
 
     def matches(self, exc: BaseException) -> bool:
-        return isinstance(exc, ArmOperationError) and exc.code in self.codes
+        if not isinstance(exc, ArmOperationError):
+            return False
+        return exc.code in self.codes or any(
+            exc.code == code and phrase in exc.detail.lower() for code, phrase in self.codes_with_phrase
+        )
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,16 @@ PRINCIPAL_NOT_FOUND = RetryRule(
     "principal_poll_interval",
 )
 # Another PUT/PATCH/DELETE holds the resource; ARM answers 409 and expects the caller to wait.
+# Compute serializes writes to one VM the same way: ConflictingConcurrentWriteNotAllowed ("...a
+# conflicting concurrent write on the same entity. Please retry later.") or Conflict ("The request
+# failed due to conflict with a concurrent request..."); "Conflict" alone also names lasting
+# conflicts, so only that concurrency message is waited out.
 OPERATION_IN_PROGRESS = RetryRule(
     "operation-in-progress",
-    frozenset({"AnotherOperationInProgress"}),
+    frozenset({"AnotherOperationInProgress", "ConflictingConcurrentWriteNotAllowed"}),
     "conflict_timeout",
     "conflict_poll_interval",
+    codes_with_phrase=(("Conflict", "conflict with a concurrent request"),),
 )
 PROVIDER_REGISTERING = PollRule("provider-registering", "provider_registration_timeout", "provider_poll_interval")
 REMEDIATION_RUNNING = PollRule("remediation-running", "remediation_timeout", "remediation_poll_interval")
