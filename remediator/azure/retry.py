@@ -20,6 +20,7 @@ is a planned, bounded ``register-provider`` change instead of a side effect of a
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +104,17 @@ OPERATION_IN_PROGRESS = RetryRule(
     "conflict_poll_interval",
     codes_with_phrase=(("Conflict", "conflict with a concurrent request"),),
 )
+# A role assignment authorizes minutes after ARM accepts it ("up to 10 minutes",
+# learn.microsoft.com/azure/role-based-access-control/troubleshooting); until then what needs it
+# fails AuthorizationFailed, or LinkedAuthorizationFailed for a linked image or disk. Retried only
+# by `call_while_roles_propagate`: for a principal granted in this run, within the window after
+# that grant, never for a role nobody granted.
+ROLE_PROPAGATION = RetryRule(
+    "role-propagation",
+    frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed"}),
+    "role_propagation_seconds",
+    "role_propagation_poll_interval",
+)
 PROVIDER_REGISTERING = PollRule("provider-registering", "provider_registration_timeout", "provider_poll_interval")
 REMEDIATION_RUNNING = PollRule("remediation-running", "remediation_timeout", "remediation_poll_interval")
 OPERATION_RUNNING = PollRule("operation-running", "operation_timeout", "lro_poll_interval")
@@ -148,6 +160,48 @@ def retrying_on(
         return wrapper
 
     return decorate
+
+
+class RoleGrants:
+    """Principals this run granted a role to, and when (monotonic seconds); shared by threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._granted: dict[str, float] = {}
+
+    def record(self, principal_id: str) -> None:
+        with self._lock:
+            self._granted[principal_id.lower()] = time.monotonic()
+
+    def granted_to_one_named_in(self, message: str) -> float | None:
+        """When this run last granted a role to a principal ARM's ``message`` names (None: to none).
+
+        ARM names the client in an authorization failure ("The client '<id>' with object id '<id>'
+        does not have authorization ..."), so the failure is tied to the grant by that id.
+        """
+        text = message.lower()
+        with self._lock:
+            times = [at for principal, at in self._granted.items() if principal in text]
+        return max(times) if times else None
+
+
+def call_while_roles_propagate(grants: RoleGrants, settings: ApplySettings, fn: Callable[[], T]) -> T:
+    """Call ``fn``; while it fails with `ROLE_PROPAGATION`'s codes naming a principal this run
+    granted a role to, and the grant is younger than ``role_propagation_seconds``, call it again.
+
+    Anything else (a role nobody granted, a window run out) raises at once, unchanged: the
+    wait happens only where a grant precedes the work that needs it.
+    """
+    rule = ROLE_PROPAGATION
+
+    def propagating(exc: BaseException) -> bool:
+        if not rule.matches(exc) or not isinstance(exc, ArmOperationError):
+            return False
+        granted = grants.granted_to_one_named_in(exc.detail)
+        return granted is not None and time.monotonic() - granted < rule.timeout(settings)
+
+    retrying = Retrying(retry=retry_if_exception(propagating), wait=wait_fixed(rule.interval(settings)), reraise=True)
+    return retrying(fn)
 
 
 class PollTimeout(Exception):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import re
 import uuid
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -81,12 +82,26 @@ def _grants(definition: dict[str, Any] | None, action: str) -> bool:
     return allowed
 
 
+_CREATED_AT = "authorization.created-at"  # state.extras key: lowercase assignment id -> simulated instant
+
+
+def propagated(state: EmulatorState, assignment: dict[str, Any]) -> bool:
+    """Whether a role assignment authorizes yet: under consistency azure, ``role_propagation_seconds``
+    after it was created through the API (knobs.py names the source); an estate's own are old."""
+    created = state.extras.get(_CREATED_AT, {}).get(str(assignment["id"]).lower())
+    if created is None or state.knobs.consistency != "azure":
+        return True
+    return bool(state.current_time() >= created + timedelta(seconds=state.knobs.role_propagation_seconds))
+
+
 def permitted(state: EmulatorState, principal_id: str, action: str, scope: str) -> bool:
     """Whether ``principal_id`` may perform ``action`` at ``scope`` through its role assignments."""
     chain = scope_chain(state, scope)
     for assignment in state.store.of_type(ASSIGNMENT_TYPE):
         props = assignment.get("properties") or {}
         if str(props.get("principalId", "")).lower() != principal_id.lower():
+            continue
+        if not propagated(state, assignment):
             continue
         if scope_of_assignment(assignment).rstrip("/").lower() not in chain | {""}:
             continue
@@ -218,6 +233,8 @@ def _create(state: EmulatorState, request: Request, scope: str, name: str) -> Re
         },
     }
     state.store.put(body)
+    if existing is None:
+        state.extras.setdefault(_CREATED_AT, {})[resource_id.lower()] = state.current_time()
     return Response(200 if existing else 201, copy.deepcopy(body))
 
 
