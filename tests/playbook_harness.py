@@ -64,6 +64,7 @@ def harness(
     now: datetime | None = None,
     scope: Scope | None = None,
     guardrails: Guardrails | None = None,
+    settings: ApplySettings = FAST,
 ) -> Iterator[Harness]:
     registry = load_playbooks()
     runs = [
@@ -72,7 +73,7 @@ def harness(
     ]
     emulator = Emulator.load(dict(estate) if isinstance(estate, Mapping) else estate)
     with emulator.serve(port=0) as endpoint:
-        backend = AzureBackend.for_endpoint(endpoint, FAST)
+        backend = AzureBackend.for_endpoint(endpoint, settings)
         try:
             yield Harness(emulator, Engine(backend, runs, guardrails), scope or Scope(), now or _estate_now(estate))
         finally:
