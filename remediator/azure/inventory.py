@@ -26,6 +26,7 @@ from .referenced_reads import (
     CONFIGURATION_TYPE,
     machines_named_by_stale_assignments,
     referenced_configurations,
+    role_assignments_on_referenced,
 )
 from .remediation_reads import REMEDIATION_TYPE, read_remediations, with_failed_deployments
 from .resource_graph import (
@@ -233,6 +234,8 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
         _merge(resources, _assignments_above_scope(clients, resources, policy_states, any_subscription))
     if ROLE_ASSIGNMENT_TYPE in wanted_types:
         _merge(resources, _role_assignments_above(clients, subscriptions))
+        in_scope = {s.subscription_id.lower() for s in subscriptions}
+        _merge(resources, role_assignments_on_referenced(clients, resources, in_scope))
     if REMEDIATION_TYPE in wanted_types:
         remediations = read_remediations(clients, [s.subscription_id for s in subscriptions], resources)
         _merge(resources, with_failed_deployments(clients, remediations))
