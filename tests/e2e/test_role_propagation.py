@@ -31,9 +31,7 @@ def _delayed_landing_zone() -> dict[str, Any]:
 
 
 def _advance(emulator: Emulator, seconds: float) -> None:
-    state = emulator.state
-    with state.lock:
-        state.now = state.current_time() + timedelta(seconds=seconds)
+    emulator.state.advance(timedelta(seconds=seconds))
 
 
 def _failed_remediations(emulator: Emulator) -> list[str]:
@@ -55,13 +53,15 @@ def _remediation_puts(emulator: Emulator) -> list[str]:
 
 def test_a_fresh_grant_does_not_authorize_until_it_has_propagated() -> None:
     # No window: the bot does not wait, so the emulator's delay shows as the deployment's error.
-    with harness(_delayed_landing_zone(), BOTH) as h:
+    retry_at_once = {"policy-remediation": {"retry_failed_after_hours": 0}}
+    with harness(_delayed_landing_zone(), BOTH, options=retry_at_once) as h:
         applied = h.apply(h.plan().plan)
         failed = [o for o in applied.outcomes if o.status == "failed"]
         assert failed and {o.error.code for o in failed if o.error} == {"AuthorizationFailed"}
         assert any(sc.P_OLD in (o.error.message if o.error else "") for o in failed)
         # Ten minutes later the same grants authorize: the task proposed again succeeds.
         _advance(h.emulator, DELAY)
+        h.now = h.emulator.state.current_time()  # the bot's clock moves with the tenant's
         again = h.apply(h.plan().plan)
         assert statuses(again) == {"applied"}
         assert h.plan().plan.changes == ()
