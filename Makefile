@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: .venv demo test lint typecheck imports unit pytest bench contract clean
+.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean
 
 .venv: $(STAMP)
 
@@ -33,7 +33,18 @@ imports: .venv
 pytest: .venv
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --doctest-modules remediator playbooks tests
 
-test: lint typecheck imports pytest
+# The time-sensitive part of the suite (unit: schedule math, playbooks; e2e: whole runs) again under
+# wall clocks far from the fixtures' dates, so no outcome depends on the day the suite runs: the last
+# minute of a leap day (UTC; still its afternoon in Anchorage), and the minute Europe's clocks go forward.
+SHIFTED_CLOCKS := 2028-02-29T23:59:00+00:00@America/Anchorage 2027-03-28T00:59:00+00:00@Europe/London
+clock: .venv
+	@for shift in $(SHIFTED_CLOCKS); do \
+	  echo "suite under the wall clock $${shift%@*} (TZ=$${shift#*@})"; \
+	  REMEDIATOR_TEST_CLOCK=$${shift%@*} TZ=$${shift#*@} \
+	    $(BIN)/pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit tests/e2e || exit 1; \
+	done
+
+test: lint typecheck imports pytest clock
 
 bench: .venv
 	$(BIN)/python -m tests.bench.run
