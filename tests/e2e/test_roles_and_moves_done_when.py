@@ -1,35 +1,26 @@
 """Issue 9's "done when", for roles held at management groups and moved machines.
 
-Against `remediator emulator serve` (a separate process, Azure's consistency): two `remediator
-run`s in a row both exit 0, the second writes nothing, no role assignment exists twice, a run
-scoped to subscriptions grants nothing an identity holds at the management group above them,
-and a moved VM that has a second schedule is repaired.
+Against `remediator emulator serve --consistency azure` (another process): two `remediator run`s in
+a row both exit 0, the second writes nothing (the emulator's request log), no role assignment exists
+twice, a run scoped to subscriptions grants nothing an identity holds at the management group above
+them, and a moved VM that has a second schedule is repaired.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from pathlib import Path
 from typing import Any
-
-from azure.identity import ClientSecretCredential
-from azure.mgmt.authorization import AuthorizationManagementClient
-from azure.mgmt.maintenance import MaintenanceManagementClient
 
 from tests.data.maintenance.estates import SUB_A, SUB_B, vm
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc
 from tests.e2e.test_maintenance_service_quirks import _moved_with_second_schedule
+from tests.e2e.test_policy_convergence import ServedProcess, _bot, _writes
 
-CLI = [sys.executable, "-c", "from remediator.cli import main; main()"]
 PLAYBOOKS = ["policy-identity-roles", "maintenance-moved-resource"]
+ASSIGNMENTS = "/providers/microsoft.maintenance/configurationassignments/"
 
 
 def _estate() -> dict[str, Any]:
@@ -41,89 +32,35 @@ def _estate() -> dict[str, Any]:
     return policy
 
 
-@contextmanager
-def _served(path: Path) -> Iterator[dict[str, str]]:
-    process = subprocess.Popen(
-        [*CLI, "emulator", "serve", "--estate", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        lines: list[str] = []
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("press Ctrl+C"):
-                break
-        yield dict(shlex.split(x.removeprefix("export "))[0].split("=", 1) for x in lines if x.startswith("export "))
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
-
-
-def _run(env: dict[str, str], out: Path) -> tuple[int, dict[str, Any]]:
-    scope = [arg for sub in (b.S1, SUB_A, SUB_B) for arg in ("--subscription", sub)]
-    chosen = [arg for pb in PLAYBOOKS for arg in ("--playbook", pb)]
-    done = subprocess.run(
-        [*CLI, "run", *scope, *chosen, "--format", "json", "--out", str(out)],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.returncode, json.loads(out.read_text())
-
-
-def _credential(env: dict[str, str]) -> dict[str, Any]:
-    credential = ClientSecretCredential(
-        env["AZURE_TENANT_ID"],
-        env["AZURE_CLIENT_ID"],
-        env["AZURE_CLIENT_SECRET"],
-        authority=env["AZURE_AUTHORITY_HOST"],
-        disable_instance_discovery=True,
-        connection_verify=env["REMEDIATOR_CA_BUNDLE"],
-    )
-    endpoint = env["REMEDIATOR_ARM_ENDPOINT"]
-    return {
-        "credential": credential,
-        "base_url": endpoint,
-        "credential_scopes": [endpoint + "/.default"],
-        "connection_verify": env["REMEDIATOR_CA_BUNDLE"],
-    }
-
-
 def test_two_runs_in_a_row_exit_0_the_second_writes_nothing_and_nothing_is_granted_twice(tmp_path: Path) -> None:
-    path = tmp_path / "estate.json"
-    path.write_text(json.dumps(_estate()))
-    with _served(path) as env:
-        first_code, first = _run(env, tmp_path / "first.json")
-        second_code, second = _run(env, tmp_path / "second.json")
-        kwargs = _credential(env)
-        roles = AuthorizationManagementClient(subscription_id=b.S1, api_version="2022-04-01", **kwargs)
-        assigned = [
-            (str(a.scope).lower(), str(a.principal_id).lower(), str(a.role_definition_id).rsplit("/", 1)[-1])
-            for sub in (b.S1, b.S2)
-            for a in roles.role_assignments.list_for_subscription()
-            if a.scope and sub in a.scope
-        ]
-        maintenance = MaintenanceManagementClient(subscription_id=SUB_B, **kwargs)
-        on_moved = {
-            a.name: a.maintenance_configuration_id
-            for a in maintenance.configuration_assignments.list(
-                "rg-new", "Microsoft.Compute", "virtualMachines", "app1"
-            )
-        }
+    served = ServedProcess(_estate(), tmp_path)
+    try:
+        config = tmp_path / "settings.yaml"
+        config.write_text("apply:\n  poll_seconds: 0.1\n")
+        scope = [a for sub in (b.S1, SUB_A, SUB_B) for a in ("--subscription", sub)]
+        args = ["run", "--config", str(config), *scope, *(a for p in PLAYBOOKS for a in ("--playbook", p))]
+        first = _bot([*args, "--format", "json"], served.env)
+        served.mark("between-runs")
+        second = _bot([*args, "--format", "json"], served.env)
+    finally:
+        log = served.stop()
 
-    assert (first_code, second_code) == (0, 0)
-    grants = [c for c in first["changes"] if c["action"] == "create-role-assignment"]
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr[-2000:] + second.stderr[-2000:]
+    doc = json.loads(first.stdout)
+    assert {o["status"] for o in doc["outcomes"]} == {"applied"}
+    grants = [c for c in doc["changes"] if c["action"] == "create-role-assignment"]
     assert grants and all(c["params"]["principal_id"] != sc.P_UAI for c in grants)  # it holds Contributor above
-    assert {o["status"] for o in first["outcomes"]} == {"applied"}
-    moved_id = vm(SUB_B, "rg-new", "app1")["id"]
-    assert any(
-        c["action"] == "create-configuration-assignment" and moved_id in c["resource_id"] for c in first["changes"]
+    assert json.loads(second.stdout)["changes"] == []
+    cut = next(i for i, e in enumerate(log) if e["path"] == "/between-runs")
+    assert _writes(log[:cut]) and _writes(log[cut + 1 :]) == []  # the second run writes nothing
+    role_puts = Counter(
+        e["path"].lower() for e in log if e["method"] == "PUT" and "/roleassignments/" in e["path"].lower()
     )
-    assert second["changes"] == [] and second["outcomes"] == []  # the second run writes nothing
-    assert len(assigned) == len(set(assigned))  # no role assignment exists twice
-    assert set(on_moved) == {"nightly", "weekly"}  # repaired, and its other schedule kept
+    assert role_puts and all(n == 1 for n in role_puts.values())  # no role assignment made twice
+    # The moved VM, which has a second schedule, got its schedule back; the stale one is gone.
+    moved = vm(SUB_B, "rg-new", "app1")["id"].lower()
+    old = f"/subscriptions/{SUB_A}/resourcegroups/rg-old/providers/microsoft.compute/virtualmachines/app1".lower()
+    writes = [(e["method"], e["path"].lower(), e["status"]) for e in log[:cut]]
+    assert ("GET", f"{moved}{ASSIGNMENTS}nightly", 400) in writes  # Azure's answer for "none of that name"
+    assert ("PUT", f"{moved}{ASSIGNMENTS}nightly", 200) in writes
+    assert ("DELETE", f"{old}{ASSIGNMENTS}nightly", 200) in writes
