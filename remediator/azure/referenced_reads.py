@@ -9,7 +9,8 @@ few, never one per machine); one the principal cannot see (403) or that is gone 
 and the playbooks report the assignment as pointing nowhere.
 
 Role assignments on what machines are made from: a VM's gallery image, managed disks and disk
-encryption sets often live in another subscription (a central image gallery), outside the run's
+encryption sets often live in another subscription (a central image gallery), as may the
+maintenance configuration a scheduling policy assignment names in its parameters, outside the run's
 Resource Graph scope; a role held there (or above it) is read per distinct resource with
 ``atScope()``, which lists the assignments at the resource and every scope above it. Few ids (an
 image serves many machines); one that is gone or unreadable (403/404) is left out.
@@ -99,6 +100,7 @@ def machines_by_name_query(names: list[str]) -> str:
 
 
 VIRTUAL_MACHINE_TYPE = "microsoft.compute/virtualmachines"
+POLICY_ASSIGNMENT_TYPE = "microsoft.authorization/policyassignments"
 
 
 def _storage_references(machine: Resource) -> set[str]:
@@ -120,20 +122,27 @@ def _storage_references(machine: Resource) -> set[str]:
     return {f for f in found if f.lower().startswith("/subscriptions/")}
 
 
+def _parameter_references(assignment: Resource) -> set[str]:
+    """Resource ids a policy assignment passes in its parameters (a scheduling policy's configuration)."""
+    parameters = assignment.properties.get("parameters") if isinstance(assignment.properties, Mapping) else None
+    if not isinstance(parameters, Mapping):
+        return set()
+    values = [p.get("value") for p in parameters.values() if isinstance(p, Mapping)]
+    return {v for v in values if isinstance(v, str) and v.lower().startswith("/subscriptions/") and v.count("/") >= 8}
+
+
 def role_assignments_on_referenced(
     clients: ArmClients, resources: list[Resource], subscriptions: set[str]
 ) -> list[Resource]:
-    """Role assignments at or above what in-scope VMs are made from, outside ``subscriptions``."""
-    wanted = sorted(
-        {
-            ref
-            for r in resources
-            if r.type_key == VIRTUAL_MACHINE_TYPE
-            for ref in _storage_references(r)
-            if ref.split("/")[2].lower() not in subscriptions
-        },
-        key=str.lower,
-    )
+    """Role assignments at or above what in-scope VMs are made from, and what policy assignments
+    name in their parameters, when it lives outside ``subscriptions``."""
+    referenced: set[str] = set()
+    for r in resources:
+        if r.type_key == VIRTUAL_MACHINE_TYPE:
+            referenced |= _storage_references(r)
+        elif r.type_key == POLICY_ASSIGNMENT_TYPE:
+            referenced |= _parameter_references(r)
+    wanted = sorted({ref for ref in referenced if ref.split("/")[2].lower() not in subscriptions}, key=str.lower)
 
     def read(scope: str) -> list[Resource]:
         ops = clients.authorization(scope.split("/")[2]).role_assignments

@@ -76,3 +76,38 @@ def test_a_linked_image_in_a_sibling_subscription_under_the_same_group_gets_no_g
     assert statuses(applied) == {"applied"}
     assert again.changes == ()
     assert len(assigned) == len(set(assigned))
+
+
+def test_a_grant_on_a_configuration_in_another_subscription_is_seen_by_the_next_run() -> None:
+    # The scheduling policy names a maintenance configuration kept in S2; the run covers S1 only.
+    config = f"{b.rg_id(b.S2, 'maintenance')}/providers/Microsoft.Maintenance/maintenanceConfigurations/weekly"
+    schedule = b.policy_assignment(
+        b.sub_id(b.S1),
+        "schedule",
+        b.SCHEDULING,
+        principal=sc.P_OLD,
+        parameters={"maintenanceConfigurationResourceId": config},
+    )
+    window = {"startDateTime": "2026-12-01 02:00", "duration": "02:00", "timeZone": "UTC", "recurEvery": "1Week Sunday"}
+    data = b.estate(
+        [
+            b.resource_group(b.S1, "vms"),
+            b.resource_group(b.S2, "maintenance"),
+            {
+                "id": config,
+                "name": "weekly",
+                "type": "Microsoft.Maintenance/maintenanceConfigurations",
+                "location": "westeurope",
+                "properties": {"maintenanceScope": "InGuestPatch", "maintenanceWindow": window},
+            },
+            sc.VM_RESTORED,
+            schedule,
+            b.role_assignment(b.sub_id(b.S1), sc.P_OLD, b.CONTRIBUTOR, "0b6f2d1e-0000-4000-8000-0000000000c1"),
+        ],
+        [b.state(sc.VM_RESTORED, schedule, b.SCHEDULING)],
+    )
+    with harness(data, ["policy-identity-roles"], scope=Scope(subscriptions=(b.S1,))) as h:
+        first = h.plan().plan
+        assert _grants(first.changes) == {(config.lower(), sc.P_OLD)}
+        assert statuses(h.apply(first)) == {"applied"}
+        assert h.plan().plan.changes == ()  # its own grant in S2 is read back, not planned again
