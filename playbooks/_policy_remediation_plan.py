@@ -270,7 +270,10 @@ def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list
     if threshold is not None:
         props["failureThreshold"] = {"percentage": float(threshold)}
     name = "aum-" + _hash(first.key, scope.lower(), filters)
+    # The same work re-run after its back-off: the task is there, in its terminal state.
+    existing = ctx.estate.get(scope + REMEDIATIONS_SEGMENT + name)
     return {
+        "existing_state": str(existing.properties.get("provisioningState") or "") if existing else None,
         "scope": scope,
         "name": name,
         "remediation_id": scope + REMEDIATIONS_SEGMENT + name,
@@ -354,7 +357,7 @@ def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:
         playbook=finding.playbook,
         resource_id=str(task["remediation_id"]),
         action="create-remediation",
-        before={"provisioningState": None},
+        before={"provisioningState": task.get("existing_state")},
         # What the task covers is in params; the state the engine verifies is the task's outcome.
         after={"provisioningState": "Succeeded"},
         params={

@@ -1,7 +1,9 @@
 """The emulator's knobs: how many polls asynchronous things take, paging, latency, throttling, faults.
 
 Set from the estate's optional ``emulator`` section (keys below, camelCase) and from flags of
-``remediator emulator serve``. Defaults keep tests fast and deterministic.
+``remediator emulator serve``. Polls and paging default to what keeps tests fast and deterministic;
+the consistency model's delays default to Azure's own figures (each with its source), in the
+simulated clock (``clock.py``), which tests advance instead of sleeping.
 """
 
 from __future__ import annotations

@@ -331,6 +331,12 @@ def test_cli_dry_run_then_fix_the_landing_zone(tmp_path: Path) -> None:
     doc = json.loads(fixed.stdout)
     assert {o["status"] for o in doc["outcomes"]} == {"applied"}
     assert doc["plan_after_apply"]["changes"] == []
+    # --estate runs keep Azure's consistency: the remediated machines await their evaluation.
+    after = doc["plan_after_apply"]["findings"]
+    assert {f["resource_id"].rsplit("/", 1)[-1] for f in after if "Awaiting evaluation" in f["detail"]} == {
+        "vm-restored",
+        "vm-gallery",
+    }
 
 
 def test_failed_deployments_recorded_in_the_estate_are_read_after_the_fact() -> None:

@@ -14,13 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from azure.mgmt.policyinsights import PolicyInsightsClient
-from azure.mgmt.policyinsights.models import QueryOptions
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest
 
 from tests.conftest import Served
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc
+from tests.integration.test_policy_remediations import _client, _fix_out_of_band, _noncompliant
 
 NEW = "2024-10-01"
 STATES = "2019-10-01"
@@ -29,17 +29,6 @@ RESTORED = ("vm-restored", "vm-assessment")
 
 def _served(factory: Callable[..., Served], **knobs: Any) -> Served:
     return factory(sc.landing_zone(), clock_follows_real_time=False, **knobs)
-
-
-def _client(served: Served) -> PolicyInsightsClient:
-    return PolicyInsightsClient(served.credential(), b.S1, **served.client_kwargs())
-
-
-def _noncompliant(client: PolicyInsightsClient) -> set[tuple[str, str]]:
-    rows = client.policy_states.list_query_results_for_subscription(
-        "latest", b.S1, query_options=QueryOptions(filter="complianceState eq 'NonCompliant'")
-    )
-    return {(r.resource_id.rsplit("/", 1)[-1], r.policy_assignment_name) for r in rows}
 
 
 def _graph_noncompliant(served: Served) -> set[tuple[str, str]]:
@@ -91,16 +80,6 @@ def test_a_succeeded_remediation_leaves_the_state_until_the_machine_is_re_evalua
     served.emulator.advance(30)
     assert RESTORED not in _graph_noncompliant(served)
     assert ("vm-gallery", "vm-assessment") in _graph_noncompliant(served)  # not remediated: unchanged
-
-
-def _fix_out_of_band(served: Served, vm_id: str) -> None:
-    """The VM's assessment mode is set without an ARM write (no evaluation trigger of its own)."""
-    vm = served.emulator.state.store.get(vm_id)
-    assert vm is not None
-    vm["properties"]["osProfile"] = {
-        "windowsConfiguration": {"patchSettings": {"assessmentMode": "AutomaticByPlatform"}}
-    }
-    served.emulator.state.store.put(vm)
 
 
 def test_an_arm_write_to_a_machine_re_evaluates_only_that_machine_15_minutes_later(
