@@ -50,7 +50,8 @@ def apply_settings(
         conflict_timeout=settings.timeout_seconds,
         conflict_poll_interval=poll,
         role_propagation_seconds=propagation,
-        role_propagation_poll_interval=poll if default_poll == EMULATOR_POLL else 30.0,
+        # About twenty tries over the window: never busier than polling, never 30 s apart.
+        role_propagation_poll_interval=min(30.0, max(poll, propagation / 20)),
     )
 
 

@@ -32,3 +32,10 @@ def test_a_negative_window_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         _settings(tmp_path, "apply: {role_propagation_seconds: -5}\n")
     assert "role_propagation_seconds" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_retries_are_spread_over_the_window() -> None:
+    settings = build_settings(config_path=None, environ={})
+    assert apply_settings(settings).role_propagation_poll_interval == 9.0  # 180 s / 20 tries
+    assert apply_settings(settings, 0.05, 630.0).role_propagation_poll_interval == 30.0  # at most 30 s apart
+    assert apply_settings(settings, 0.05, 2.0).role_propagation_poll_interval == 0.1
