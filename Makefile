@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean
+.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean security reliability
 
 .venv: $(STAMP)
 
@@ -44,13 +44,25 @@ clock: .venv
 	    $(BIN)/pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit tests/e2e || exit 1; \
 	done
 
-test: lint typecheck imports pytest clock
+# bandit over the bot's code (config in pyproject.toml); pip-audit over the pinned constraints,
+# which says "skipped" rather than pass or fail when its vulnerability service is unreachable.
+security: .venv
+	$(BIN)/bandit -q -c pyproject.toml -r remediator playbooks
+	$(BIN)/python -m tests.security.pip_audit_gate constraints.txt
+
+# The long reliability scenarios (RELIABILITY.md): a throttling storm at 500 machines, SIGTERM at
+# each write point, every action of the printed role dropped in turn. Not part of `make test`.
+reliability: .venv
+	RELIABILITY=1 $(BIN)/pytest -q -s tests/reliability
+
+test: lint typecheck imports security pytest clock
 
 bench: .venv
 	$(BIN)/python -m tests.bench.run
 
+# EXAMPLES=DIR: any folder laid out like azure-rest-api-specs; -rs prints why each example is skipped.
 contract: .venv
-	$(BIN)/pytest -q tests/contract $(if $(EXAMPLES),--examples=$(EXAMPLES))
+	$(BIN)/pytest -q -rs tests/contract $(if $(EXAMPLES),--examples=$(EXAMPLES))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

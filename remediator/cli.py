@@ -1,7 +1,9 @@
 """The `remediator` command. Maps results and errors to exit codes; nothing else exits.
 
 Exit codes (as ``terraform plan -detailed-exitcode``): 0 nothing left to fix; 2 changes pending;
-1 error (bad input, auth, config: nothing was changed); 3 apply finished but a change failed.
+1 error (bad input, auth, config: nothing was changed); 3 apply finished but a change failed;
+4 changes were applied but the check afterwards could not read the tenant; 130/143 interrupted
+by SIGINT/SIGTERM (the report is written first).
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import Settings, build_settings, validate_options
-from .engine import Engine, Guardrails, PlanResult, PlaybookRun
+from .config import Settings, build_settings, validate_assignable_scope, validate_options
+from .engine import NOT_VERIFIED, Engine, Guardrails, PlanResult, PlaybookRun
 from .errors import RemediatorError, UsageError
 from .model import Plan
 from .permissions import custom_role
+from .plan_binding import check_endpoint, check_tenant, match_fresh, plan_scope, plan_target, target_label
 from .planfile import read_plan, write_plan
 from .playbook import load_playbooks
 from .report import RENDERERS, render
+from .runcontrol import RunControl
 
-EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED = 0, 1, 2, 3
+EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 2, 3, 4
+PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,34 +96,76 @@ def _runs(settings: Settings) -> list[PlaybookRun]:
     ]
 
 
-def _engine(settings: Settings, backend: Any) -> Engine:
+def _engine(settings: Settings, backend: Any, control: RunControl | None = None) -> Engine:
     guardrails = Guardrails(
         max_changes=settings.max_changes,
         exclude=settings.exclude,
         exclude_tags=settings.exclude_tags,
         concurrency=settings.concurrency,
     )
-    return Engine(backend, _runs(settings), guardrails)
+    return Engine(backend, _runs(settings), guardrails, control)
+
+
+def _check_writable(out: Path | None) -> None:
+    """Fail before anything is read or applied when the report could not be written afterwards."""
+    if out is None:
+        return
+    existed = out.exists()
+    try:
+        with out.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    if not existed:
+        out.unlink(missing_ok=True)
 
 
 def _emit(plan: Plan, fmt: str, out: Path | None, errors: tuple[str, ...], notes: tuple[str, ...]) -> None:
     text = render(plan, fmt, errors, notes)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
+    if out is not None:
+        try:
+            out.write_text(text, encoding="utf-8")
+            return
+        except OSError as exc:  # the outcomes must not be lost: they go to stdout instead
+            click.echo(f"error: --out {out}: cannot write ({exc.strerror or exc}); the report follows", err=True)
+    click.echo(text, nl=False)
 
 
-def _plan(settings: Settings, estate: str | None, dry_run: bool) -> tuple[PlanResult, Plan]:
+def _label(settings: Settings, estate: str | None) -> str:
+    return target_label(estate, settings.arm_endpoint or PUBLIC_ARM_ENDPOINT)
+
+
+def _plan(settings: Settings, estate: str | None, dry_run: bool, control: RunControl) -> tuple[PlanResult, Plan]:
     from .runtime import open_target
 
-    with open_target(settings, estate) as target:
-        engine = _engine(settings, target.backend)
+    with open_target(settings, estate, control) as target:
+        engine = _engine(settings, target.backend, control)
         if dry_run:
             result = engine.plan(settings.scope, target.now, dry_run=True)
         else:
             result = engine.run(settings.scope, target.now, rounds=settings.rounds)
-    return result, result.plan
+    plan = replace(result.plan, target=plan_target(_label(settings, estate), result.estate.tenant_id))
+    return result, plan
+
+
+def _unverified(plan: Plan, result_unverified: str = "") -> str:
+    """Why the run cannot say what it left behind ("" when it can)."""
+    if result_unverified:
+        return result_unverified
+    count = sum(1 for o in plan.outcomes if o.error is not None and o.error.code == NOT_VERIFIED)
+    return f"{count} applied changes could not be read back" if count else ""
+
+
+def _apply_exit(control: RunControl, plan: Plan, unverified: str) -> int | None:
+    """The exit code an apply forces (interrupted, failed, not verified), or None to go on."""
+    if control.stopping:
+        return control.exit_code
+    if plan.failed:
+        return EXIT_FAILED
+    if unverified:
+        click.echo(f"warning: applied, not verified: {unverified}", err=True)
+        return EXIT_UNVERIFIED
+    return None
 
 
 @cli.command()
@@ -127,12 +174,18 @@ def _plan(settings: Settings, estate: str | None, dry_run: bool) -> tuple[PlanRe
 def run(dry_run: bool, estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
     """Detect, plan and (unless --dry-run) apply, then plan again."""
     settings = _settings(**kw)
-    result, plan = _plan(settings, estate, dry_run)
-    _emit(plan, fmt, out, result.errors, result.notes)
+    _check_writable(out)
+    control = RunControl(settings.timeout_seconds)
+    with control.signals_handled():
+        result, plan = _plan(settings, estate, dry_run, control)
+    unverified = _unverified(plan, result.unverified)
+    notes = (*result.notes, f"applied, not verified: {unverified}") if unverified else result.notes
+    _emit(plan, fmt, out, result.errors, notes)
+    forced = None if dry_run else _apply_exit(control, plan, unverified)
+    if forced is not None:
+        return forced
     if result.errors:
         return EXIT_ERROR if dry_run else EXIT_FAILED
-    if plan.failed:
-        return EXIT_FAILED
     pending = plan.changes if dry_run else (plan.replan.changes if plan.replan else ())
     return EXIT_PENDING if pending else EXIT_CLEAN
 
@@ -144,7 +197,10 @@ def plan_cmd(estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
     if out is None:
         raise UsageError("plan needs --out FILE to write the plan to")
     settings = _settings(**kw)
-    result, plan = _plan(settings, estate, dry_run=True)
+    _check_writable(out)
+    control = RunControl(settings.timeout_seconds)
+    with control.signals_handled():
+        result, plan = _plan(settings, estate, dry_run=True, control=control)
     write_plan(plan, out, result.errors, result.notes)
     click.echo(render(plan, fmt if fmt != "json" else "table", result.errors, result.notes), nl=False)
     if result.errors:
@@ -160,11 +216,18 @@ def plan_cmd(estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @target_options
 def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
-    """Apply a plan written by `plan --out`; changes whose target moved since are skipped as stale."""
+    """Apply a plan written by `plan --out`: only the changes a plan made now also makes, only against
+    the tenant, endpoint and scope it was made for; changes whose target moved since are stale."""
+    from .azure import get_action
     from .runtime import open_target
 
     settings = build_settings(config_path=kw["config_path"], arm_endpoint=kw["arm_endpoint"], ca_bundle=kw["ca_bundle"])
+    _check_writable(out)
     plan = read_plan(plan_file)
+    for change in plan.changes:
+        get_action(change.action)  # an unknown action is bad input: one line, exit 1
+    check_endpoint(plan, _label(settings, estate))
+    scope = plan_scope(plan, settings.scope)
     if not plan.changes:
         _emit(replace(plan, dry_run=False), fmt, out, (), ("the plan holds no changes",))
         return EXIT_CLEAN
@@ -172,11 +235,20 @@ def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | 
         if not sys.stdin.isatty():
             raise UsageError("refusing to apply without --yes when nobody can answer the prompt")
         click.confirm(f"Apply {len(plan.changes)} changes?", abort=True, err=True)
-    with open_target(settings, estate) as target:
-        applied = _engine(settings, target.backend).apply(plan)
-    _emit(applied, fmt, out, (), ())
-    if applied.failed:
-        return EXIT_FAILED
+    control = RunControl(settings.timeout_seconds)
+    with control.signals_handled(), open_target(settings, estate, control) as target:
+        engine = _engine(settings, target.backend, control)
+        fresh = engine.plan(scope, target.now, dry_run=True)
+        check_tenant(plan, fresh.estate.tenant_id)
+        kept, refused = match_fresh(plan.changes, fresh.plan.changes, engine.is_done)
+        done = engine.apply(replace(plan, changes=tuple(kept)))
+    by_id = {o.change_id: o for o in (*done.outcomes, *refused)}
+    applied = replace(done, changes=plan.changes, outcomes=tuple(by_id[c.id] for c in plan.changes))
+    unverified = _unverified(applied)
+    _emit(applied, fmt, out, (), (f"applied, not verified: {unverified}",) if unverified else ())
+    forced = _apply_exit(control, applied, unverified)
+    if forced is not None:
+        return forced
     # A stale or skipped change is still to do: plan again against what the tenant holds now.
     return EXIT_PENDING if any(o.status in ("stale", "skipped") for o in applied.outcomes) else EXIT_CLEAN
 
@@ -196,6 +268,7 @@ def playbooks() -> int:
 @click.option("--config", "config_path", help="Settings file: its enabled playbooks and fix switches count.")
 def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path: str | None) -> int:
     """Print a least-privilege custom role definition for the enabled playbooks and fixes."""
+    scopes = [validate_assignable_scope(scope) for scope in scopes]
     settings = build_settings(config_path=config_path, playbook_ids=playbook_ids)
     runs = _runs(settings)
     role = custom_role([r.playbook for r in runs], tuple(scopes), fixing={r.playbook.id for r in runs if r.fixing})
@@ -223,10 +296,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_ERROR)
     except RemediatorError as exc:
         click.echo(f"error: {exc.message}", err=True)
-        sys.exit(exc.exit_code if exc.exit_code != EXIT_FAILED else EXIT_ERROR)
+        sys.exit(exc.exit_code if exc.exit_code not in (EXIT_FAILED, EXIT_PENDING, EXIT_CLEAN) else EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
-        sys.exit(EXIT_ERROR)
+        sys.exit(130)
     except Exception as exc:  # the user gets one line; -vv logs the traceback
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", err=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from .azure import ApplySettings, ArmSession, AzureBackend
 from .config import Settings
 from .engine_backend import Backend
+from .runcontrol import RunControl
 
 EMULATOR_POLL = 0.05
 
@@ -34,7 +35,10 @@ EMULATOR_PROPAGATION_MARGIN = 30.0
 
 
 def apply_settings(
-    settings: Settings, default_poll: float = 5.0, role_propagation: float | None = None
+    settings: Settings,
+    default_poll: float = 5.0,
+    control: RunControl | None = None,
+    role_propagation: float | None = None,
 ) -> ApplySettings:
     poll = settings.poll_seconds if settings.poll_seconds is not None else default_poll
     propagation = settings.role_propagation_seconds
@@ -52,14 +56,15 @@ def apply_settings(
         role_propagation_seconds=propagation,
         # About twenty tries over the window: never busier than polling, never 30 s apart.
         role_propagation_poll_interval=min(30.0, max(poll, propagation / 20)),
+        control=control or RunControl(settings.timeout_seconds),
     )
 
 
 @contextmanager
-def open_target(settings: Settings, estate: str | None = None) -> Iterator[Target]:
+def open_target(settings: Settings, estate: str | None = None, control: RunControl | None = None) -> Iterator[Target]:
     if estate is None:
         session = ArmSession.create(settings.arm_endpoint, settings.ca_bundle)
-        backend = AzureBackend(session, apply_settings(settings))
+        backend = AzureBackend(session, apply_settings(settings, control=control))
         try:
             yield Target(backend=backend, now=settings.now)
         finally:
@@ -75,7 +80,9 @@ def open_target(settings: Settings, estate: str | None = None) -> Iterator[Targe
         knobs = emulator.state.knobs
         delay = knobs.role_propagation_seconds if knobs.consistency == "azure" else 0.0
         modelled = delay + EMULATOR_PROPAGATION_MARGIN if delay > 0 else 0.0
-        backend = AzureBackend(ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL, modelled))
+        backend = AzureBackend(
+            ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL, control, modelled)
+        )
         try:
             yield Target(backend=backend, now=now)
         finally:

@@ -18,6 +18,7 @@ from .inventory import read_estate
 from .retry import RoleGrants, call_while_roles_propagate
 from .session import ArmSession, EmulatorEndpoint
 from .settings import ApplySettings
+from .write_guard import WriteScope, check_write
 
 # Actions that grant a principal a role, and actions whose work runs as a principal that may have
 # been granted one moments ago (a remediation's deployments run as its assignment's identity).
@@ -33,6 +34,8 @@ class AzureBackend:
         self.settings = settings or ApplySettings()
         self.clients = ArmClients(session, self.settings)
         self.grants = RoleGrants()
+        # Set by the first inventory: writes land only below what it resolved (see write_guard).
+        self.write_scope: WriteScope | None = None
 
     @classmethod
     def create(
@@ -49,7 +52,12 @@ class AzureBackend:
         return cls(ArmSession.for_endpoint(ep), settings)
 
     def read_estate(self, scope: Scope, needs: Needs, now: datetime | None) -> Estate:
-        return read_estate(self.clients, scope, needs, now)
+        estate = read_estate(self.clients, scope, needs, now)
+        if self.write_scope is None:
+            self.write_scope = WriteScope(
+                frozenset(s.subscription_id.lower() for s in estate.subscriptions), scope.management_group
+            )
+        return estate
 
     def read_state(self, change: Change) -> Mapping[str, Any]:
         action = get_action(change.action)
@@ -59,6 +67,7 @@ class AzureBackend:
 
     def execute(self, change: Change) -> str:
         action = get_action(change.action)
+        check_write(change, self.write_scope)
 
         def attempt() -> str:
             with arm_errors():

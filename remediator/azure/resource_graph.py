@@ -21,6 +21,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
+from ..errors import AzureAccessError
 from .arm_errors import read_errors
 from .clients import ArmClients
 
@@ -143,7 +144,9 @@ class GraphReader:
     def _wait_for_quota(self) -> None:
         delay = self._resume_at - time.monotonic()
         if delay > 0:
-            time.sleep(delay)
+            # Paced, not fatal: wait for the announced reset (bounded by the run's deadline).
+            control = self.clients.settings.control
+            control.sleep(min(delay, control.remaining()), "Resource Graph quota")
 
     @staticmethod
     def _send(graph: Any, request: QueryRequest) -> tuple[dict[str, Any], Mapping[str, str]]:
@@ -176,7 +179,7 @@ class GraphReader:
         rows: list[dict[str, Any]] = []
         for target in scope.requests():
             skip_token: str | None = None
-            while True:
+            for _page in range(settings.max_pages):
                 options = QueryRequestOptions(
                     top=settings.resource_graph_page_size, skip_token=skip_token, result_format="objectArray"
                 )
@@ -192,4 +195,9 @@ class GraphReader:
                 skip_token = page.get("$skipToken")
                 if not skip_token:
                     break
+            else:
+                # A $skipToken that never ends (a broken or hostile endpoint) must not hold the run.
+                raise AzureAccessError(
+                    f"Resource Graph: still paging after {settings.max_pages} pages of {len(rows)} rows; giving up"
+                )
         return rows

@@ -21,11 +21,11 @@ def test_the_setting_wins_over_every_default(tmp_path: Path) -> None:
     settings = build_settings(config_path=None, environ={})
     assert apply_settings(settings).role_propagation_seconds == AZURE_ROLE_PROPAGATION == 180.0
     # Against --estate: the delay the emulator models (plus a margin), or none.
-    assert apply_settings(settings, 0.05, 630.0).role_propagation_seconds == 630.0
-    assert apply_settings(settings, 0.05, 0.0).role_propagation_seconds == 0.0
+    assert apply_settings(settings, 0.05, role_propagation=630.0).role_propagation_seconds == 630.0
+    assert apply_settings(settings, 0.05, role_propagation=0.0).role_propagation_seconds == 0.0
     chosen = _settings(tmp_path, "apply: {role_propagation_seconds: 600}\n")
     assert apply_settings(chosen).role_propagation_seconds == 600.0
-    assert apply_settings(chosen, 0.05, 30.0).role_propagation_seconds == 600.0
+    assert apply_settings(chosen, 0.05, role_propagation=30.0).role_propagation_seconds == 600.0
 
 
 def test_a_negative_window_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -37,5 +37,7 @@ def test_a_negative_window_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_retries_are_spread_over_the_window() -> None:
     settings = build_settings(config_path=None, environ={})
     assert apply_settings(settings).role_propagation_poll_interval == 9.0  # 180 s / 20 tries
-    assert apply_settings(settings, 0.05, 630.0).role_propagation_poll_interval == 30.0  # at most 30 s apart
-    assert apply_settings(settings, 0.05, 2.0).role_propagation_poll_interval == 0.1
+    assert (
+        apply_settings(settings, 0.05, role_propagation=630.0).role_propagation_poll_interval == 30.0
+    )  # at most 30 s apart
+    assert apply_settings(settings, 0.05, role_propagation=2.0).role_propagation_poll_interval == 0.1
