@@ -42,6 +42,8 @@ class EarlierTask:
 
     status: str  # "running" | "awaiting-evaluation" | "backing-off"
     task: Resource
+    # The task failed as a whole, but its deployment for this machine succeeded.
+    machine_succeeded: bool = False
     ended: datetime | None = None
     retry_after: datetime | None = None
     cause: str = ""  # for a failed task: its deployment's error for this machine
@@ -136,10 +138,9 @@ def earlier_task(ctx: Context, tasks: list[Resource], machine: Resource) -> Earl
         end = ended(task)
         # A failed task whose deployment for this machine succeeded did this machine's work.
         deployment = _deployment(task, machine)
-        if state in FAILED_STATES and deployment is not None and str(deployment.get("status")).lower() == "succeeded":
-            state = "succeeded"
-        if state in SUCCEEDED_STATES and now < end + window:
-            return EarlierTask("awaiting-evaluation", task, ended=end)
+        done_here = state in FAILED_STATES and str((deployment or {}).get("status")).lower() == "succeeded"
+        if (state in SUCCEEDED_STATES or done_here) and now < end + window:
+            return EarlierTask("awaiting-evaluation", task, ended=end, machine_succeeded=done_here)
         if state in FAILED_STATES and now < end + backoff:
             return EarlierTask("backing-off", task, ended=end, retry_after=end + backoff, cause=_cause(task, machine))
         return None  # the newest covering task is past its window: plan the work again

@@ -101,9 +101,14 @@ def _earlier_tail(earlier: EarlierTask) -> str:
     if earlier.status == "running":
         return f"Remediation task {name} covering it is still {earlier.state}; no new task."
     if earlier.status == "awaiting-evaluation":
+        what = (
+            f"its deployment in remediation task {name} (which ended {earlier.state}) succeeded"
+            if earlier.machine_succeeded
+            else f"remediation task {name} covering it ended {earlier.state}"
+        )
         return (
-            f"Awaiting evaluation: remediation task {name} covering it ended {earlier.state} at "
-            f"{_stamp(earlier.ended)}; Azure re-evaluates a changed machine about 15 minutes later, so no new task."
+            f"Awaiting evaluation: {what} at {_stamp(earlier.ended)}; Azure re-evaluates a changed machine "
+            "about 15 minutes later, so no new task."
         )
     return (
         f"Remediation task {name} covering it ended {earlier.state} at {_stamp(earlier.ended)}: {earlier.cause}. "

@@ -28,7 +28,7 @@ def system_data(
 
     >>> from datetime import UTC, datetime
     >>> from remediator.emulator.knobs import Knobs
-    >>> paused = Knobs(clock_follows_real_time=False)  # the simulated clock stays at the estate's now
+    >>> paused = Knobs(clock_follows_real_time=False)  # the simulated clock moves only when advanced
     >>> state = EmulatorState("t", now=datetime(2026, 11, 26, 9, 0, tzinfo=UTC), knobs=paused)
     >>> created = system_data(state, None, "app-1")
     >>> created["createdAt"], created["createdByType"], created["lastModifiedBy"]

@@ -172,6 +172,10 @@ def test_a_run_starts_each_task_once_and_never_retries_a_failure_in_the_same_run
     assert earlier["vm-gallery"]["cause"].startswith("AuthorizationFailed: ")
     assert "galleries/images/versions/read" in earlier["vm-gallery"]["cause"]
     assert earlier["vm-restored"]["status"] == "awaiting-evaluation"
+    restored = next(
+        f for f in replan.findings if f.key == f"{sc.A_OLD['id'].lower()}|" and "vm-restored" in f.resource_id
+    )
+    assert "Awaiting evaluation: its deployment in remediation task" in restored.detail
 
 
 def test_a_failed_task_is_re_run_under_its_own_name_once_its_back_off_has_passed() -> None:
