@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from remediator import Scope
+from tests.data.maintenance.estates import configuration
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc
 from tests.playbook_harness import harness, statuses
@@ -80,7 +81,8 @@ def test_a_linked_image_in_a_sibling_subscription_under_the_same_group_gets_no_g
 
 def test_a_grant_on_a_configuration_in_another_subscription_is_seen_by_the_next_run() -> None:
     # The scheduling policy names a maintenance configuration kept in S2; the run covers S1 only.
-    config = f"{b.rg_id(b.S2, 'maintenance')}/providers/Microsoft.Maintenance/maintenanceConfigurations/weekly"
+    weekly = configuration(b.S2, "maintenance", "weekly", recur="1Week Sunday")
+    config = weekly["id"]
     schedule = b.policy_assignment(
         b.sub_id(b.S1),
         "schedule",
@@ -88,18 +90,11 @@ def test_a_grant_on_a_configuration_in_another_subscription_is_seen_by_the_next_
         principal=sc.P_OLD,
         parameters={"maintenanceConfigurationResourceId": config},
     )
-    window = {"startDateTime": "2026-12-01 02:00", "duration": "02:00", "timeZone": "UTC", "recurEvery": "1Week Sunday"}
     data = b.estate(
         [
             b.resource_group(b.S1, "vms"),
             b.resource_group(b.S2, "maintenance"),
-            {
-                "id": config,
-                "name": "weekly",
-                "type": "Microsoft.Maintenance/maintenanceConfigurations",
-                "location": "westeurope",
-                "properties": {"maintenanceScope": "InGuestPatch", "maintenanceWindow": window},
-            },
+            weekly,
             sc.VM_RESTORED,
             schedule,
             b.role_assignment(b.sub_id(b.S1), sc.P_OLD, b.CONTRIBUTOR, "0b6f2d1e-0000-4000-8000-0000000000c1"),
