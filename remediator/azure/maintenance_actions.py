@@ -112,13 +112,23 @@ class AssignmentTarget:
             )
 
 
+def assignment_absent(exc: ArmOperationError) -> bool:
+    """Whether ARM's answer to a GET of a configuration assignment means "there is none".
+
+    A 404, or the service's 400 for a name that does not exist on a machine holding another
+    assignment ("Invalid configurationAssignmentName: <name>. Confirm api version.":
+    Azure/azure-rest-api-specs issue 26565, which Microsoft will not fix).
+    """
+    return exc.not_found or (exc.status == 400 and "invalid configurationassignmentname" in exc.detail.lower())
+
+
 def _assigned_configuration(clients: ArmClients, change: Change) -> str | None:
     target = AssignmentTarget(change.resource_id)
     try:
         with arm_errors():
             found = target.get(clients)
     except ArmOperationError as exc:
-        if exc.not_found:
+        if assignment_absent(exc):
             return None
         raise
     return found.maintenance_configuration_id

@@ -123,6 +123,9 @@ def _split(total: int, parts: int) -> Iterator[int]:
         yield total // parts + (1 if index < total % parts else 0)
 
 
+GENERATED_ROLE_PROPAGATION_SECONDS = 3.0
+
+
 def generate_estate(*, machines: int, subscriptions: int, seed: int = 0, healthy: bool = False) -> dict[str, Any]:
     """An estate dict (DESIGN.md 3.3) with ``machines`` machines in ``subscriptions`` subscriptions.
 
@@ -159,6 +162,9 @@ def generate_estate(*, machines: int, subscriptions: int, seed: int = 0, healthy
         "subscriptions": subs,
         "resources": gen.resources,
         "policyStates": gen.states,
+        # Grants authorize after a few seconds, not Azure's 10 minutes: a whole run on a generated
+        # estate still waits out the delay (the bot retries), in seconds rather than minutes.
+        "emulator": {"rolePropagationSeconds": GENERATED_ROLE_PROPAGATION_SECONDS},
     }
 
 
