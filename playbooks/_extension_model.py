@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from remediator import Estate, Resource
@@ -66,14 +67,18 @@ class ExtensionKind:
 
 CPLAT = "Microsoft.CPlat.Core"
 SOFTWARE_UPDATE_MANAGEMENT = "Microsoft.SoftwareUpdateManagement"
-PATCH_EXTENSION = {
-    "windows": ExtensionKind(CPLAT, "WindowsPatchExtension"),
-    "linux": ExtensionKind(CPLAT, "LinuxPatchExtension"),
-}
-OS_UPDATE_EXTENSION = {
-    "windows": ExtensionKind(SOFTWARE_UPDATE_MANAGEMENT, "WindowsOsUpdateExtension"),
-    "linux": ExtensionKind(SOFTWARE_UPDATE_MANAGEMENT, "LinuxOsUpdateExtension"),
-}
+PATCH_EXTENSION = MappingProxyType(
+    {
+        "windows": ExtensionKind(CPLAT, "WindowsPatchExtension"),
+        "linux": ExtensionKind(CPLAT, "LinuxPatchExtension"),
+    }
+)
+OS_UPDATE_EXTENSION = MappingProxyType(
+    {
+        "windows": ExtensionKind(SOFTWARE_UPDATE_MANAGEMENT, "WindowsOsUpdateExtension"),
+        "linux": ExtensionKind(SOFTWARE_UPDATE_MANAGEMENT, "LinuxOsUpdateExtension"),
+    }
+)
 ALL_KINDS = (*PATCH_EXTENSION.values(), *OS_UPDATE_EXTENSION.values())
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
-from remediator import Estate, Resource, parse_resource_id
+from remediator import Context, Estate, Resource, parse_resource_id
 from remediator.schedule import MaintenanceWindow, ScheduleError, Window, next_window, parse_window
 
 VM_TYPE = "microsoft.compute/virtualmachines"
@@ -373,19 +374,12 @@ class MaintenanceView:
                 yield machine, attached
 
 
-_LAST_VIEW: list[MaintenanceView] = []
+def view_of(ctx: Context) -> MaintenanceView:
+    """The view of the context's estate, built once for all the maintenance playbooks of a run.
 
-
-def view_of(estate: Estate) -> MaintenanceView:
-    """The view of ``estate``, built once for all the maintenance playbooks of a run.
-
-    One entry: a run detects over one estate, and a later run's estate replaces it.
+    It lives in the engine's per-estate memo, so it dies with the estate (no module-level state).
     """
-    if _LAST_VIEW and _LAST_VIEW[0].estate is estate:
-        return _LAST_VIEW[0]
-    view = MaintenanceView(estate)
-    _LAST_VIEW[:] = [view]
-    return view
+    return ctx.memo("maintenance-view", lambda: MaintenanceView(ctx.estate))
 
 
 def horizon(options: Mapping[str, Any]) -> timedelta:
@@ -396,7 +390,7 @@ def assignment_id_for(machine_id: str, name: str) -> str:
     return f"{machine_id}/providers/Microsoft.Maintenance/configurationAssignments/{name}"
 
 
-HORIZON_OPTION = {"type": "number", "exclusiveMinimum": 0}
+HORIZON_OPTION = MappingProxyType({"type": "number", "exclusiveMinimum": 0})
 
 
 def options_schema(**properties: Any) -> dict[str, Any]:

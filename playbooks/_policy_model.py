@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from remediator import Estate, Resource
@@ -42,17 +43,19 @@ POLICY_INVENTORY_TYPES = frozenset(
 _BUILTIN_POLICY = "/providers/Microsoft.Authorization/policyDefinitions/"
 
 # The Azure Update Manager built-ins (azure/policy-definitions), by definition name.
-AUM_BUILTINS: Mapping[str, str] = {
-    "59efceea-0c96-497e-a4a1-4eb2290dac15": "Configure periodic checking for missing system updates on "
-    "azure virtual machines",
-    "bfea026e-043f-4ff4-9d1b-bf301ca7ff46": "Configure periodic checking for missing system updates on "
-    "azure Arc-enabled servers",
-    "9905ca54-1471-49c6-8291-7582c04cd4d4": "Set prerequisite for Scheduling recurring updates on Azure "
-    "virtual machines",
-    "ba0df93e-e4ac-479a-aac2-134bbae39a1a": "Schedule recurring updates using Azure Update Manager",
-    "bd876905-5b84-4f73-ab2d-2e7a7c4568d9": "Machines should be configured to periodically check for "
-    "missing system updates",
-}
+AUM_BUILTINS: Mapping[str, str] = MappingProxyType(
+    {
+        "59efceea-0c96-497e-a4a1-4eb2290dac15": "Configure periodic checking for missing system updates on "
+        "azure virtual machines",
+        "bfea026e-043f-4ff4-9d1b-bf301ca7ff46": "Configure periodic checking for missing system updates on "
+        "azure Arc-enabled servers",
+        "9905ca54-1471-49c6-8291-7582c04cd4d4": "Set prerequisite for Scheduling recurring updates on Azure "
+        "virtual machines",
+        "ba0df93e-e4ac-479a-aac2-134bbae39a1a": "Schedule recurring updates using Azure Update Manager",
+        "bd876905-5b84-4f73-ab2d-2e7a7c4568d9": "Machines should be configured to periodically check for "
+        "missing system updates",
+    }
+)
 AUM_BUILTIN_IDS: frozenset[str] = frozenset(_BUILTIN_POLICY + name for name in AUM_BUILTINS)
 
 # Only these effects have something for a remediation task to deploy or modify.

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from types import MappingProxyType
 from typing import Any
 
-from remediator import Estate
+from remediator import Context, Estate
 
 from ._policy_model import MANAGEMENT_GROUP, ROLE_ASSIGNMENT, ROLE_DEFINITION, last_segment, properties_of
 
@@ -27,17 +28,19 @@ CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 VIRTUAL_MACHINE_CONTRIBUTOR = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
 # Roles that can grant roles: a bot must never hand these to a policy identity.
 FORBIDDEN_ROLES = frozenset({OWNER, USER_ACCESS_ADMINISTRATOR, RBAC_ADMINISTRATOR})
-ROLE_NAMES: Mapping[str, str] = {
-    OWNER: "Owner",
-    USER_ACCESS_ADMINISTRATOR: "User Access Administrator",
-    RBAC_ADMINISTRATOR: "Role Based Access Control Administrator",
-    CONTRIBUTOR: "Contributor",
-    VIRTUAL_MACHINE_CONTRIBUTOR: "Virtual Machine Contributor",
-    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
-    "cf7c76d2-98a3-4358-a134-615aa78bf44d": "Compute Gallery Image Reader",
-    "cd08ab90-6b14-449c-ad9a-8f8e549482c6": "Scheduled Patching Contributor",
-    "cd570a14-e51a-42ad-bac8-bafd67325302": "Azure Connected Machine Resource Administrator",
-}
+ROLE_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        OWNER: "Owner",
+        USER_ACCESS_ADMINISTRATOR: "User Access Administrator",
+        RBAC_ADMINISTRATOR: "Role Based Access Control Administrator",
+        CONTRIBUTOR: "Contributor",
+        VIRTUAL_MACHINE_CONTRIBUTOR: "Virtual Machine Contributor",
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+        "cf7c76d2-98a3-4358-a134-615aa78bf44d": "Compute Gallery Image Reader",
+        "cd08ab90-6b14-449c-ad9a-8f8e549482c6": "Scheduled Patching Contributor",
+        "cd570a14-e51a-42ad-bac8-bafd67325302": "Azure Connected Machine Resource Administrator",
+    }
+)
 # Resolved into Estate.definitions so coverage can compare permissions (RBAC Administrator is only
 # ever refused, never compared, so it need not be read).
 BUILTIN_ROLE_IDS: frozenset[str] = frozenset(
@@ -135,15 +138,12 @@ class _Index:
     by_principal: dict[str, tuple[tuple[str, str], ...]]
 
 
-# Detect asks thousands of coverage questions of one estate: index it once (a cache of a pure
-# function of the estate, which it keeps alive so identity comparison stays valid).
-_INDEXES: list[_Index] = []
+def _index(ctx: Context) -> _Index:
+    """The role index of the context's estate, built once per estate in the engine's memo."""
+    return ctx.memo("policy-rbac-index", lambda: _build_index(ctx.estate))
 
 
-def _index(estate: Estate) -> _Index:
-    for index in _INDEXES:
-        if index.estate is estate:
-            return index
+def _build_index(estate: Estate) -> _Index:
     by_principal: dict[str, list[tuple[str, str]]] = {}
     for assignment in estate.of_type(ROLE_ASSIGNMENT):
         props = assignment.properties
@@ -154,9 +154,7 @@ def _index(estate: Estate) -> _Index:
         by_principal.setdefault(str(props.get("principalId") or "").lower(), []).append(
             (scope.lower() or "/", role_guid(str(props.get("roleDefinitionId") or "")))
         )
-    index = _Index(estate, _mg_parents(estate), {k: tuple(v) for k, v in by_principal.items()})
-    _INDEXES[:] = [index]
-    return index
+    return _Index(estate, _mg_parents(estate), {k: tuple(v) for k, v in by_principal.items()})
 
 
 def _group_id(name: str) -> str:
@@ -195,7 +193,7 @@ def _mg_parents(estate: Estate) -> dict[str, str]:
     return parents
 
 
-def ancestors(estate: Estate, scope: str) -> tuple[str, ...]:
+def ancestors(ctx: Context, scope: str) -> tuple[str, ...]:
     """``scope`` and every scope above it, narrowest first, lowercased (management groups included)."""
     parts = [p for p in scope.strip("/").split("/") if p]
     out: list[str] = []
@@ -206,7 +204,7 @@ def ancestors(estate: Estate, scope: str) -> tuple[str, ...]:
             out.append(prefix.lower())
     if parts and parts[0].lower() == "providers":
         out = [scope.rstrip("/").lower()]
-    parents = _index(estate).parents
+    parents = _index(ctx).parents
     cursor = out[-1] if out else ""
     seen = set(out)
     while cursor in parents:
@@ -219,19 +217,19 @@ def ancestors(estate: Estate, scope: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def holdings(estate: Estate, principal_id: str) -> tuple[tuple[str, str], ...]:
+def holdings(ctx: Context, principal_id: str) -> tuple[tuple[str, str], ...]:
     """``(scope, role guid)`` of every role assignment the principal holds."""
-    return _index(estate).by_principal.get(principal_id.lower(), ())
+    return _index(ctx).by_principal.get(principal_id.lower(), ())
 
 
-def holds(estate: Estate, principal_id: str, guid: str, scope: str) -> bool:
+def holds(ctx: Context, principal_id: str, guid: str, scope: str) -> bool:
     """Whether the principal holds ``guid`` (or a covering role) at ``scope`` or above it."""
-    chain = set(ancestors(estate, scope))
+    chain = set(ancestors(ctx, scope))
     return any(
-        held_scope in chain and role_covers(estate, held_guid, guid)
-        for held_scope, held_guid in holdings(estate, principal_id)
+        held_scope in chain and role_covers(ctx.estate, held_guid, guid)
+        for held_scope, held_guid in holdings(ctx, principal_id)
     )
 
 
-def missing(estate: Estate, principal_id: str, guids: Iterable[str], scope: str) -> tuple[str, ...]:
-    return tuple(g for g in dict.fromkeys(guids) if not holds(estate, principal_id, g, scope))
+def missing(ctx: Context, principal_id: str, guids: Iterable[str], scope: str) -> tuple[str, ...]:
+    return tuple(g for g in dict.fromkeys(guids) if not holds(ctx, principal_id, g, scope))

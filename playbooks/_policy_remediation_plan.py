@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from remediator import Change, Context, Estate, Finding, PolicyState, Resource, roles_of
+from remediator import Change, Context, Finding, PolicyState, Resource, roles_of
 
 from ._policy_model import (
     ARC_MACHINE,
@@ -192,8 +192,8 @@ def _role_gaps(ctx: Context, shared: _Resolved, machine: Resource) -> tuple[tupl
     roles = [role_guid(r) for r in shared.member.role_definition_ids]
     inside = shared.assignment.scope.lower()
     scopes = [shared.assignment.scope]
-    scopes += [rid for rid, _ in linked_resources(machine) if inside not in ancestors(ctx.estate, rid)]
-    gaps = ((scope, missing(ctx.estate, shared.principal, roles, scope)) for scope in scopes)
+    scopes += [rid for rid, _ in linked_resources(machine) if inside not in ancestors(ctx, rid)]
+    gaps = ((scope, missing(ctx, shared.principal, roles, scope)) for scope in scopes)
     return tuple((scope, absent) for scope, absent in gaps if absent)
 
 
@@ -329,21 +329,21 @@ def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], di
     return covering
 
 
-# One plan phase asks for every member's task: compute the grouping once per estate and options.
-# (A cache, not state: the result is a pure function of its inputs, which it keeps alive.)
 Tasks = dict[tuple[str, str], dict[str, Any]]
-_LAST: list[tuple[Estate, str, list[Target], Tasks]] = []
 
 
 def targets_and_tasks(ctx: Context) -> tuple[list[Target], Tasks]:
+    """Targets and their grouping into tasks, computed once per estate and options.
+
+    One plan phase asks for every member's task; the engine's per-estate memo keeps the result.
+    """
     options_key = json.dumps(dict(ctx.options), sort_keys=True, default=str)
-    for estate, key, targets, tasks in _LAST:
-        if estate is ctx.estate and key == options_key:
-            return targets, tasks
-    targets = remediable_targets(ctx)
-    tasks = group_tasks(ctx, targets)
-    _LAST[:] = [(ctx.estate, options_key, targets, tasks)]
-    return targets, tasks
+
+    def build() -> tuple[list[Target], Tasks]:
+        targets = remediable_targets(ctx)
+        return targets, group_tasks(ctx, targets)
+
+    return ctx.memo(("policy-remediation-tasks", options_key), build)
 
 
 def tasks_for(ctx: Context) -> Tasks:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from remediator import Context, Estate, PolicyState, Resource
+from remediator import Context, PolicyState, Resource
 
 from ._policy_model import (
     MANAGEMENT_GROUP,
@@ -72,26 +72,23 @@ def aum_members(ctx: Context, assignment: Assignment) -> list[Member]:
     return [m for m in assignment.members(ctx.estate) if is_aum_definition(m.definition_id, custom) and m.remediable]
 
 
-# Non-compliant states by assignment, built once per estate (detect asks for every assignment).
-_INDEX: list[tuple[Estate, dict[str, list[PolicyState]]]] = []
+def _noncompliant_states(ctx: Context) -> dict[str, list[PolicyState]]:
+    """Non-compliant states by assignment, built once per estate (detect asks for every assignment)."""
 
+    def build() -> dict[str, list[PolicyState]]:
+        by_assignment: dict[str, list[PolicyState]] = {}
+        for state in ctx.estate.policy_states:
+            if state.compliance_state.lower() == "noncompliant":
+                by_assignment.setdefault(state.policy_assignment_id.lower(), []).append(state)
+        return by_assignment
 
-def _noncompliant_states(estate: Estate) -> dict[str, list[PolicyState]]:
-    for indexed, cached in _INDEX:
-        if indexed is estate:
-            return cached
-    by_assignment: dict[str, list[PolicyState]] = {}
-    for state in estate.policy_states:
-        if state.compliance_state.lower() == "noncompliant":
-            by_assignment.setdefault(state.policy_assignment_id.lower(), []).append(state)
-    _INDEX[:] = [(estate, by_assignment)]
-    return by_assignment
+    return ctx.memo("policy-noncompliant-states", build)
 
 
 def _noncompliant_machines(ctx: Context, assignment: Assignment) -> dict[str, tuple[Resource, str]]:
     """Lowercase machine id -> (machine, reference id) for the assignment's non-compliant machines."""
     out: dict[str, tuple[Resource, str]] = {}
-    for state in _noncompliant_states(ctx.estate).get(assignment.id.lower(), ()):
+    for state in _noncompliant_states(ctx).get(assignment.id.lower(), ()):
         machine = ctx.estate.get(state.resource_id)
         if machine is not None:
             out.setdefault(machine.key, (machine, state.policy_definition_reference_id))
@@ -175,7 +172,7 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
         roles = _roles_for(members, reference)
         linked += [(lid, roles, f"{what} of {machine.name}") for lid, what in linked_resources(machine)]
     for linked_id, roles, reason in linked:
-        if assignment_chain_key in ancestors(estate, linked_id) or _subscription_inside(linked_id, inside):
+        if assignment_chain_key in ancestors(ctx, linked_id) or _subscription_inside(linked_id, inside):
             continue  # inside the assignment's scope: covered by the grant there
         grant = [role_guid(str(linked_role))] if linked_role else roles
         need(scope_at_level(linked_id, linked_level), grant, reason)
@@ -190,7 +187,7 @@ def assignment_needs(ctx: Context, assignment: Assignment, members: list[Member]
     lacking = []
     unverifiable = []
     for item in needs.values():
-        absent = missing(estate, principal, item.roles, item.scope)
+        absent = missing(ctx, principal, item.roles, item.scope)
         if absent and scope_level(item.scope) == "management_group" and item.scope.lower() not in visible_groups:
             unverifiable.append(item)
         elif absent:

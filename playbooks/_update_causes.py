@@ -16,8 +16,9 @@ failed HTTPS check.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 TROUBLESHOOT = "troubleshoot.md"
 MAINTENANCE = "troubleshoot-maintenance-configurations.md"
@@ -60,23 +61,25 @@ _NETWORK = (
     "Network connectivity problem: make sure the machine reaches Update Manager's endpoints "
     "(prerequisites.md#network-planning)."
 )
-HRESULT_RESOLUTIONS: dict[str, str] = {
-    "0x8024402c": _NETWORK + " With WSUS, check that WUServer and WUStatusServer under "
-    "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate name the correct server.",
-    "0x8024401c": _NETWORK,
-    "0x8024402f": _NETWORK,
-    "0x8024001e": "The update operation did not finish because the service or system was shutting down: retry.",
-    "0x8024002e": "The Windows Update service is disabled: enable it.",
-    "0x80072ee2": (
-        "Network problem, or the configured WSUS server cannot be reached: check the WSUS settings and that the "
-        "service is reachable from the client."
-    ),
-    "0x80070422": "Make sure the Windows Update service (wuauserv) is running and not disabled.",
-    "0x80070005": (
-        "Access denied: an infected computer, Windows Update settings not configured correctly, file permissions "
-        "on %WinDir%\\SoftwareDistribution, or too little free space on the system drive."
-    ),
-}
+HRESULT_RESOLUTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "0x8024402c": _NETWORK + " With WSUS, check that WUServer and WUStatusServer under "
+        "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate name the correct server.",
+        "0x8024401c": _NETWORK,
+        "0x8024402f": _NETWORK,
+        "0x8024001e": "The update operation did not finish because the service or system was shutting down: retry.",
+        "0x8024002e": "The Windows Update service is disabled: enable it.",
+        "0x80072ee2": (
+            "Network problem, or the configured WSUS server cannot be reached: check the WSUS settings and that the "
+            "service is reachable from the client."
+        ),
+        "0x80070422": "Make sure the Windows Update service (wuauserv) is running and not disabled.",
+        "0x80070005": (
+            "Access denied: an infected computer, Windows Update settings not configured correctly, file permissions "
+            "on %WinDir%\\SoftwareDistribution, or too little free space on the system drive."
+        ),
+    }
+)
 NETWORK_HRESULTS = frozenset({"0x8024402c", "0x8024401c", "0x8024402f", "0x80072ee2"})
 HRESULT_OTHER = (
     "Search the code in the Windows Update error code list (https://support.microsoft.com/help/938205) "

@@ -15,7 +15,7 @@ from remediator import Change, Context, Finding, Needs, Playbook, register
 ARC_MACHINE = "microsoft.hybridcompute/machines"
 NAMESPACE = "Microsoft.Compute"
 # States a register call moves on; "Registering" needs only the wait, never a second register.
-NEEDS_REGISTER = {"notregistered", "unregistered", "unregistering"}
+NEEDS_REGISTER = frozenset({"notregistered", "unregistered", "unregistering"})
 
 
 def detect(ctx: Context) -> Iterable[Finding]:

@@ -17,6 +17,7 @@ install then is the owner's choice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from remediator import Change, Context, Finding, Needs, Playbook, register
@@ -25,11 +26,22 @@ from ._maintenance_model import CONFIGURATION_TYPE
 
 PLAYBOOK_ID = "invalid-classification"
 DOC = "troubleshoot-maintenance-configurations.md#install-patch-operation-fails-for-invalid-classification-type"
-ALLOWED: Mapping[str, tuple[str, ...]] = {
-    "windows": ("Critical", "Security", "UpdateRollup", "FeaturePack", "ServicePack", "Definition", "Tools", "Updates"),
-    "linux": ("Critical", "Security", "Other"),
-}
-PARAMETERS = {"windows": "windowsParameters", "linux": "linuxParameters"}
+ALLOWED: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "windows": (
+            "Critical",
+            "Security",
+            "UpdateRollup",
+            "FeaturePack",
+            "ServicePack",
+            "Definition",
+            "Tools",
+            "Updates",
+        ),
+        "linux": ("Critical", "Security", "Other"),
+    }
+)
+PARAMETERS = MappingProxyType({"windows": "windowsParameters", "linux": "linuxParameters"})
 
 
 def _listed(properties: Mapping[str, Any], os_name: str) -> list[str] | None:

@@ -68,7 +68,7 @@ def _policy_reports(ctx: Context, machine: Resource) -> bool:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     since = view.now - timedelta(days=float(ctx.option("history_days", 35)))
     dynamic_configs = {d.configuration_id.lower() for d in view.dynamic}
     reported: set[tuple[str, str]] = set()

@@ -221,7 +221,7 @@ def _stale_for(view: MaintenanceView, machine_id: str) -> list[Assignment]:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     yield from _stale_static(ctx, view)
     yield from _dropped_dynamic(ctx, view)
 

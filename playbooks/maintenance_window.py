@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, register
 from remediator.schedule import ScheduleError, Window, format_duration, parse_duration, windows_between
@@ -89,7 +90,7 @@ def _target(minimum: timedelta, exceeded: timedelta | None) -> timedelta:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     minimum = parse_duration(str(ctx.option("minimum_duration", "01:30")))
     exceeded_duration = parse_duration(str(ctx.option("exceeded_duration", "03:55")))
     exceeded = _exceeded_runs(ctx)
@@ -184,7 +185,7 @@ def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
     )
 
 
-DURATION_OPTION = {"type": "string", "pattern": "^\\d{1,2}:\\d{2}$"}
+DURATION_OPTION = MappingProxyType({"type": "string", "pattern": "^\\d{1,2}:\\d{2}$"})
 PLAYBOOK = register(
     Playbook(
         id=PLAYBOOK_ID,

@@ -41,7 +41,7 @@ def selected(ctx: Context, machine: Resource) -> bool:
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     for machine in ctx.estate.of_type(VM_TYPE):
         if not selected(ctx, machine):
             continue

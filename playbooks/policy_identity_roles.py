@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from types import MappingProxyType
 
 from remediator import Change, Context, Finding, Needs, Playbook, register, roles_of
 
@@ -42,33 +43,41 @@ DOC = "troubleshoot.md#policy-remediation-tasks-are-failing-for-images"
 ROLE_ORDER = 20
 ROLE_ASSIGNMENTS_SEGMENT = "/providers/Microsoft.Authorization/roleAssignments/"
 
-OPTIONS_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "custom_definitions": {
-            "type": "array",
-            "items": {"type": "string", "pattern": "^/"},
-            "description": "Custom policy definition ids to treat as Update Manager policies (besides the built-ins)",
+OPTIONS_SCHEMA = MappingProxyType(
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "custom_definitions": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^/"},
+                "description": (
+                    "Custom policy definition ids to treat as Update Manager policies (besides the built-ins)"
+                ),
+            },
+            "max_scope": {
+                "enum": ["resource", "resource_group", "subscription", "management_group"],
+                "description": "The broadest scope the bot may grant at; broader needs are narrowed to the machines",
+            },
+            "linked_scope": {
+                "enum": ["resource", "resource_group"],
+                "description": (
+                    "Grant for a linked image, disk or encryption set at the resource (default) or its group"
+                ),
+            },
+            "linked_role": {
+                "type": "string",
+                "description": "Role for linked resources instead of the definition's (e.g. Reader); never Owner",
+            },
+            "read_failed_deployments": {
+                "type": "boolean",
+                "description": (
+                    "Also grant where failed remediation deployments said AuthorizationFailed (default true)"
+                ),
+            },
         },
-        "max_scope": {
-            "enum": ["resource", "resource_group", "subscription", "management_group"],
-            "description": "The broadest scope the bot may grant at; broader needs are narrowed to the machines",
-        },
-        "linked_scope": {
-            "enum": ["resource", "resource_group"],
-            "description": "Grant for a linked image, disk or encryption set at the resource (default) or its group",
-        },
-        "linked_role": {
-            "type": "string",
-            "description": "Role for linked resources instead of the definition's (e.g. Reader); never Owner",
-        },
-        "read_failed_deployments": {
-            "type": "boolean",
-            "description": "Also grant where failed remediation deployments said AuthorizationFailed (default true)",
-        },
-    },
-}
+    }
+)
 
 
 def _problem_finding(needs: AssignmentNeeds) -> Finding:
@@ -117,11 +126,7 @@ VM_ASSESSMENT_GUID = "59efceea-0c96-497e-a4a1-4eb2290dac15"
 
 def _held_note(ctx: Context, needs: AssignmentNeeds, scope: str, absent: tuple[str, ...], vm_policy: bool) -> str:
     """The v4.6.0 -> v4.7.0 role change, when it explains the gap."""
-    if (
-        vm_policy
-        and CONTRIBUTOR in absent
-        and holds(ctx.estate, needs.principal_id, VIRTUAL_MACHINE_CONTRIBUTOR, scope)
-    ):
+    if vm_policy and CONTRIBUTOR in absent and holds(ctx, needs.principal_id, VIRTUAL_MACHINE_CONTRIBUTOR, scope):
         return (
             " It holds Virtual Machine Contributor, which the VM periodic-assessment policy required up to "
             "v4.6.0; from v4.7.0 it needs Contributor (Virtual Machine Contributor cannot read gallery images)."

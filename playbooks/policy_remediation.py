@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from remediator import Change, Context, Finding, Needs, Playbook, register
@@ -29,67 +30,75 @@ PLAYBOOK_ID = "policy-remediation"
 DOC = "troubleshoot.md#periodic-assessment-isnt-set-correctly"
 DOC_SCHEDULING = "troubleshoot.md#prerequisite-for-scheduled-patching-isnt-set-correctly"
 
-OPTIONS_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "custom_definitions": {
-            "type": "array",
-            "items": {"type": "string", "pattern": "^/"},
-            "description": "Custom policy definition ids to treat as Update Manager policies (besides the built-ins)",
+OPTIONS_SCHEMA = MappingProxyType(
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "custom_definitions": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^/"},
+                "description": (
+                    "Custom policy definition ids to treat as Update Manager policies (besides the built-ins)"
+                ),
+            },
+            "resource_discovery_mode": {
+                "enum": ["ExistingNonCompliant", "ReEvaluateCompliance"],
+                "description": (
+                    "ReEvaluateCompliance rescans first; it cannot filter by resource id (tasks use locations)"
+                ),
+            },
+            "filter": {"enum": ["resourceIds", "locations"], "description": "How a task names its machines"},
+            "task_scope": {
+                "enum": ["assignment", "subscription", "resource_group"],
+                "description": "Where tasks go: the assignment's scope, or narrower (default: subscription)",
+            },
+            "max_resources_per_task": {"type": "integer", "minimum": 1, "maximum": 100},
+            "resource_count": {"type": "integer", "minimum": 1, "maximum": 50000, "description": "Default 500"},
+            "parallel_deployments": {"type": "integer", "minimum": 1, "maximum": 30, "description": "Default 10"},
+            "failure_threshold": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "Stop a task once this fraction of its deployments failed (ARM's default: 1)",
+            },
+            "trigger_evaluation": {
+                "type": "boolean",
+                "description": "After the tasks, one on-demand compliance scan per scope they touched (default false)",
+            },
+            "evaluation_scan_wait_seconds": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 3600,
+                "description": (
+                    "Seconds to wait for a compliance scan (default 300); a longer one is reported as timed out"
+                ),
+            },
+            "evaluation_window_minutes": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1440,
+                "description": "A machine a task succeeded for this recently is awaiting evaluation, not re-remediated "
+                "(default 30; Azure re-evaluates a changed machine about 15 minutes later)",
+            },
+            "retry_failed_after_hours": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 720,
+                "description": "A failed task is planned again only this long after it ended (default 6); never in the "
+                "run that saw it fail",
+            },
+            "remediate_do_not_enforce": {
+                "type": "boolean",
+                "description": "Also remediate assignments whose enforcementMode is DoNotEnforce (default false)",
+            },
+            "api_version": {
+                "type": "string",
+                "description": "Remediations api-version (default 2024-10-01 with resourceIds, else 2021-10-01)",
+            },
         },
-        "resource_discovery_mode": {
-            "enum": ["ExistingNonCompliant", "ReEvaluateCompliance"],
-            "description": "ReEvaluateCompliance rescans first; it cannot filter by resource id (tasks use locations)",
-        },
-        "filter": {"enum": ["resourceIds", "locations"], "description": "How a task names its machines"},
-        "task_scope": {
-            "enum": ["assignment", "subscription", "resource_group"],
-            "description": "Where tasks go: the assignment's scope, or narrower (default: subscription)",
-        },
-        "max_resources_per_task": {"type": "integer", "minimum": 1, "maximum": 100},
-        "resource_count": {"type": "integer", "minimum": 1, "maximum": 50000, "description": "Default 500"},
-        "parallel_deployments": {"type": "integer", "minimum": 1, "maximum": 30, "description": "Default 10"},
-        "failure_threshold": {
-            "type": "number",
-            "minimum": 0,
-            "maximum": 1,
-            "description": "Stop a task once this fraction of its deployments failed (ARM's default: 1)",
-        },
-        "trigger_evaluation": {
-            "type": "boolean",
-            "description": "After the tasks, one on-demand compliance scan per scope they touched (default false)",
-        },
-        "evaluation_scan_wait_seconds": {
-            "type": "number",
-            "minimum": 0,
-            "maximum": 3600,
-            "description": "Seconds to wait for a compliance scan (default 300); a longer one is reported as timed out",
-        },
-        "evaluation_window_minutes": {
-            "type": "number",
-            "minimum": 0,
-            "maximum": 1440,
-            "description": "A machine a task succeeded for this recently is awaiting evaluation, not re-remediated "
-            "(default 30; Azure re-evaluates a changed machine about 15 minutes later)",
-        },
-        "retry_failed_after_hours": {
-            "type": "number",
-            "minimum": 0,
-            "maximum": 720,
-            "description": "A failed task is planned again only this long after it ended (default 6); never in the "
-            "run that saw it fail",
-        },
-        "remediate_do_not_enforce": {
-            "type": "boolean",
-            "description": "Also remediate assignments whose enforcementMode is DoNotEnforce (default false)",
-        },
-        "api_version": {
-            "type": "string",
-            "description": "Remediations api-version (default 2024-10-01 with resourceIds, else 2021-10-01)",
-        },
-    },
-}
+    }
+)
 
 
 def role_name(guids: tuple[str, ...]) -> list[str]:

@@ -38,7 +38,7 @@ ARC_OFF = frozenset({"disconnected", "expired"})
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     span = horizon(ctx.options)
     now = view.now
     for machine, attached in view.scheduled_machines():

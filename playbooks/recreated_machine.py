@@ -46,7 +46,7 @@ BUFFER_SOURCES = (
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     now, span = view.now, horizon(ctx.options)
     for machine in ctx.estate.of_type(VM_TYPE):
         created = time_of(machine.properties.get("timeCreated"))

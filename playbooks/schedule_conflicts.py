@@ -93,7 +93,7 @@ def conflict(a: Configuration, b: Configuration, now: datetime, at_least: timede
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     at_least = horizon(ctx.options)
     cache: dict[tuple[str, str], tuple[Window, int, bool] | None] = {}
     for machine, attached in view.scheduled_machines():

@@ -28,7 +28,7 @@ DOC = "troubleshoot.md#prerequisite-for-scheduled-patching-isnt-set-correctly"
 
 
 def detect(ctx: Context) -> Iterable[Finding]:
-    view = view_of(ctx.estate)
+    view = view_of(ctx)
     for machine, attached in view.scheduled_machines():
         if machine.type_key != VM_TYPE:
             continue

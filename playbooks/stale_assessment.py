@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from remediator import Context, Finding, Needs, Playbook, Resource, register
 
@@ -52,10 +53,12 @@ ARC_PROVIDER_DOC = "troubleshoot.md#you-cant-generate-periodic-assessment-for-az
 EXTENSION_DOC = "troubleshoot.md#windowslinux-patch-update-extension-isnt-installed"
 GENERAL_DOC = "troubleshoot.md#general-troubleshooting"
 # The periodic-assessment built-ins (azure/policy-definitions): osType parameter, default Windows.
-PERIODIC_POLICIES = {
-    "59efceea-0c96-497e-a4a1-4eb2290dac15": "microsoft.compute/virtualmachines",
-    "bfea026e-043f-4ff4-9d1b-bf301ca7ff46": "microsoft.hybridcompute/machines",
-}
+PERIODIC_POLICIES = MappingProxyType(
+    {
+        "59efceea-0c96-497e-a4a1-4eb2290dac15": "microsoft.compute/virtualmachines",
+        "bfea026e-043f-4ff4-9d1b-bf301ca7ff46": "microsoft.hybridcompute/machines",
+    }
+)
 LINUX_SERVICE_CHECK = (
     "Azure does not show the service's state: on the machine, `systemctl status MsftLinuxPatchAutoAssess.timer "
     "MsftLinuxPatchAutoAssess.service` shows whether the auto-assessment timer and service (installed by the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from playbooks._policy_rbac import ancestors, holds
-from remediator import Estate, Resource
+from remediator import Context, Estate, Resource
 from tests.data.policy import builders as b
 
 ROOT = b.TENANT
@@ -46,7 +46,7 @@ SUBSCRIPTION_ROW = {
 def test_a_subscriptions_ancestors_come_from_its_own_row() -> None:
     estate = _estate(SUBSCRIPTION_ROW)
     image = f"/subscriptions/{b.S2}/resourceGroups/images/providers/Microsoft.Compute/galleries/g/images/i"
-    chain = ancestors(estate, image)
+    chain = ancestors(Context(estate=estate), image)
     assert chain[-4:] == (
         LANDING.lower(),
         PLATFORM.lower(),
@@ -59,7 +59,7 @@ def test_a_role_held_two_groups_up_covers_a_resource_in_the_subscription() -> No
     held = b.role_assignment(PLATFORM, PRINCIPAL, b.CONTRIBUTOR, "0b6f2d1e-0000-4000-8000-0000000000f1")
     estate = _estate(GROUP_ROW, SUBSCRIPTION_ROW, held)
     image = f"/subscriptions/{b.S2}/resourceGroups/images/providers/Microsoft.Compute/galleries/g/images/i"
-    assert holds(estate, PRINCIPAL, b.CONTRIBUTOR, image)
-    assert holds(estate, PRINCIPAL, b.CONTRIBUTOR, LANDING)
+    assert holds(Context(estate=estate), PRINCIPAL, b.CONTRIBUTOR, image)
+    assert holds(Context(estate=estate), PRINCIPAL, b.CONTRIBUTOR, LANDING)
     # A subscription whose row is not there has no known place in the hierarchy.
-    assert not holds(estate, PRINCIPAL, b.CONTRIBUTOR, f"/subscriptions/{b.S1}")
+    assert not holds(Context(estate=estate), PRINCIPAL, b.CONTRIBUTOR, f"/subscriptions/{b.S1}")
