@@ -1,6 +1,6 @@
 """The emulator's reading of policy assignments: members, effects, identities, scopes.
 
-Written independently of the playbooks' own reading (``playbooks/_policy_model.py``) on purpose:
+Written independently of the playbooks' own reading (``playbooks/policy/_policy_model.py``) on purpose:
 the tests compare two readings of the same Azure rules.
 """
 

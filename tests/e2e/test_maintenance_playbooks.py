@@ -114,7 +114,7 @@ def test_schedule_prerequisites_fixes_static_and_dynamic_scope_vms() -> None:
 
 
 def test_emulator_and_bot_agree_on_what_a_dynamic_scope_selects() -> None:
-    from playbooks._maintenance_model import MaintenanceView
+    from playbooks.maintenance._maintenance_model import MaintenanceView
     from tests.data.maintenance.estates import to_estate
 
     doc = prerequisites_estate()

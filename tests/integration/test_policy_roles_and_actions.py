@@ -11,7 +11,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
-from playbooks._policy_rbac import role_assignment_name
+from playbooks.policy._policy_rbac import role_assignment_name
 from remediator.azure import ApplySettings, AzureBackend
 from remediator.emulator import Emulator
 from remediator.errors import ArmOperationError

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from playbooks.arc_compute_provider import PLAYBOOK
+from playbooks.extension.arc_compute_provider import PLAYBOOK
 from remediator import Context, Estate, Resource, Subscription
 
 S1, S2, S3, S4 = (f"{i}{i}{i}{i}{i}{i}{i}{i}-0000-0000-0000-000000000000" for i in range(1, 5))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from playbooks import assessment_errors, extension_operations, update_extension
-from playbooks._extension_model import (
+from playbooks.extension import assessment_errors, extension_operations, update_extension
+from playbooks.extension._extension_model import (
     assessment_failed,
     error_texts,
     extension_operations_blocked,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from playbooks.patch_orchestration_manual import PLAYBOOK as MANUAL
-from playbooks.recreated_machine import PLAYBOOK as RECREATED
+from playbooks.maintenance.patch_orchestration_manual import PLAYBOOK as MANUAL
+from playbooks.maintenance.recreated_machine import PLAYBOOK as RECREATED
 from remediator import Context, Finding
 from tests.data.maintenance.estates import (
     SUB_A,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playbooks.maintenance_moved_resource import PLAYBOOK
+from playbooks.maintenance.maintenance_moved_resource import PLAYBOOK
 from remediator import Context, Finding
 from tests.data.maintenance.estates import (
     SUB_A,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playbooks._maintenance_model import MaintenanceView, exclusion
-from playbooks.schedule_prerequisites import PLAYBOOK
+from playbooks.maintenance._maintenance_model import MaintenanceView, exclusion
+from playbooks.maintenance.schedule_prerequisites import PLAYBOOK
 from remediator import Context, Resource
 from tests.data.maintenance.estates import (
     SUB_A,

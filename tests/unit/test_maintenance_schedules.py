@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from playbooks.maintenance_window import PLAYBOOK as WINDOW
-from playbooks.powered_off_machines import PLAYBOOK as POWERED_OFF
-from playbooks.schedule_conflicts import PLAYBOOK as CONFLICTS
-from playbooks.schedule_prerequisites import PLAYBOOK as PREREQUISITES
+from playbooks.maintenance.maintenance_window import PLAYBOOK as WINDOW
+from playbooks.maintenance.powered_off_machines import PLAYBOOK as POWERED_OFF
+from playbooks.maintenance.schedule_conflicts import PLAYBOOK as CONFLICTS
+from playbooks.maintenance.schedule_prerequisites import PLAYBOOK as PREREQUISITES
 from remediator import Context, Finding
 from tests.data.maintenance.estates import (
     SUB_A,

@@ -36,4 +36,4 @@ def test_no_playbook_module_binds_a_mutable_container() -> None:
 
 def test_the_rule_sees_the_modules_it_guards() -> None:
     names = {module.__name__ for module in _modules()}
-    assert {"playbooks._maintenance_model", "playbooks._policy_rbac"} <= names
+    assert {"playbooks.maintenance._maintenance_model", "playbooks.policy._policy_rbac"} <= names

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from playbooks._policy_rbac import role_assignment_name
-from playbooks.policy_identity_roles import PLAYBOOK
+from playbooks.policy._policy_rbac import role_assignment_name
+from playbooks.policy.policy_identity_roles import PLAYBOOK
 from remediator import Change, Context, Finding
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc

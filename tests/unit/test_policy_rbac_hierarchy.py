@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from playbooks._policy_rbac import ancestors, holds
+from playbooks.policy._policy_rbac import ancestors, holds
 from remediator import Context, Estate, Resource
 from tests.data.policy import builders as b
 

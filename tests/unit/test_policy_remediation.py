@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from playbooks.policy_remediation import PLAYBOOK
+from playbooks.policy.policy_remediation import PLAYBOOK
 from remediator import Change, ConfigError, Context, Finding
 from tests.data.policy import builders as b
 from tests.data.policy import scenarios as sc

@@ -14,15 +14,15 @@ SECTION = re.compile(r"^([\w-]+\.md)#([\w-]+)$")
 MODULES = tuple(
     importlib.import_module(f"playbooks.{name}")
     for name in (
-        "_update_causes",
-        "assessment_errors",
-        "dynamic_scope_validation",
-        "installation_errors",
-        "invalid_classification",
-        "lost_schedule",
-        "maintenance_run_health",
-        "schedule_conflicts",
-        "stale_assessment",
+        "extension._update_causes",
+        "extension.assessment_errors",
+        "maintenance.dynamic_scope_validation",
+        "extension.installation_errors",
+        "maintenance.invalid_classification",
+        "maintenance.lost_schedule",
+        "maintenance.maintenance_run_health",
+        "maintenance.schedule_conflicts",
+        "extension.stale_assessment",
     )
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playbooks.stale_assessment import PLAYBOOK
+from playbooks.extension.stale_assessment import PLAYBOOK
 from remediator import Context, Estate, PolicyState, Resource
 from tests.data.extension.estates import SUB, assessment, patch_extension, vm
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playbooks._update_causes import (
+from playbooks.extension._update_causes import (
     HRESULT_OTHER,
     HRESULT_RESOLUTIONS,
     INSTALLATION,

@@ -20,6 +20,8 @@ from typing import Any
 from remediator import Context, Estate, Resource, parse_resource_id
 from remediator.schedule import MaintenanceWindow, ScheduleError, Window, next_window, parse_window
 
+from .._shared import time_of
+
 VM_TYPE = "microsoft.compute/virtualmachines"
 ARC_TYPE = "microsoft.hybridcompute/machines"
 MACHINE_TYPES = (VM_TYPE, ARC_TYPE)
@@ -232,16 +234,6 @@ class Attachment:
         if self.intended:
             how = "to be re-attached"
         return f"{self.configuration.resource.name} ({how})"
-
-
-def time_of(text: object) -> datetime | None:
-    """An ARM timestamp (``...Z`` or with an offset), or None."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def earlier_runs(records: Iterable[Resource], created: datetime) -> dict[str, Resource]:

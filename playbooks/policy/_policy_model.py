@@ -15,7 +15,8 @@ from typing import Any
 
 from remediator import Estate, Resource
 
-POLICY_ASSIGNMENT = "microsoft.authorization/policyassignments"
+from .._shared import POLICY_ASSIGNMENT, PolicyAssignment
+
 POLICY_DEFINITION = "microsoft.authorization/policydefinitions"
 POLICY_SET_DEFINITION = "microsoft.authorization/policysetdefinitions"
 REMEDIATION = "microsoft.policyinsights/remediations"
@@ -77,13 +78,6 @@ def properties_of(obj: Mapping[str, Any] | None) -> Mapping[str, Any]:
         return {}
     props = obj.get("properties")
     return props if isinstance(props, Mapping) else obj
-
-
-def assignment_scope(assignment_id: str) -> str:
-    """The scope an assignment id sits at (``/subscriptions/S``, an MG id, a resource group)."""
-    marker = "/providers/microsoft.authorization/policyassignments/"
-    index = assignment_id.lower().find(marker)
-    return assignment_id[:index] if index >= 0 else ""
 
 
 def is_aum_definition(definition_id: str, custom_ids: Iterable[str] = ()) -> bool:
@@ -176,34 +170,8 @@ class Member:
 
 
 @dataclass(frozen=True)
-class Assignment:
-    resource: Resource
-
-    @property
-    def id(self) -> str:
-        return self.resource.id
-
-    @property
-    def name(self) -> str:
-        return self.resource.name
-
-    @property
-    def scope(self) -> str:
-        given = self.resource.properties.get("scope")
-        return str(given) if isinstance(given, str) and given else assignment_scope(self.id)
-
-    @property
-    def display_name(self) -> str:
-        return str(self.resource.properties.get("displayName") or self.name)
-
-    @property
-    def definition_id(self) -> str:
-        return str(self.resource.properties.get("policyDefinitionId") or "")
-
-    @property
-    def parameters(self) -> Mapping[str, Any]:
-        params = self.resource.properties.get("parameters")
-        return params if isinstance(params, Mapping) else {}
+class Assignment(PolicyAssignment):
+    """An assignment with its definition resolved: members, effects, roles."""
 
     @property
     def is_initiative(self) -> bool:

@@ -28,13 +28,13 @@ from datetime import timedelta
 
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, parse_resource_id, register
 
+from .._shared import time_of
 from ._maintenance_model import (
     MAINTENANCE_RESOURCE_TYPES,
     MaintenanceView,
     assignment_id_for,
     options_schema,
     power_state,
-    time_of,
     view_of,
 )
 

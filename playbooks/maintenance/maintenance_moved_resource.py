@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, parse_resource_id, register
 
+from .._shared import time_of
 from ._maintenance_model import (
     APPLY_UPDATE_TYPE,
     MACHINE_TYPES,
@@ -29,7 +30,6 @@ from ._maintenance_model import (
     assignment_target,
     exclusion,
     options_schema,
-    time_of,
     view_of,
 )
 

@@ -20,13 +20,13 @@ from datetime import timedelta
 
 from remediator import Change, Context, Finding, Needs, Playbook, register
 
+from .._shared import time_of
 from ._maintenance_model import (
     MAINTENANCE_RESOURCE_TYPES,
     VM_TYPE,
     assignment_id_for,
     horizon,
     options_schema,
-    time_of,
     view_of,
 )
 

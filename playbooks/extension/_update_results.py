@@ -16,6 +16,7 @@ from typing import Any
 
 from remediator import Estate, Resource
 
+from .._shared import time_of
 from ._extension_model import (
     is_vm,
     machine_os,
@@ -24,7 +25,6 @@ from ._extension_model import (
     result_errors,
     update_extensions,
 )
-from ._maintenance_model import time_of
 from ._update_causes import (
     AUTO_ASSESS_ID,
     HRESULT_SECTION,

@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 from remediator import Context, Finding, Needs, Playbook, Resource, register
 
+from .._shared import POLICY_ASSIGNMENT, policy_assignments, time_of
 from ._extension_model import (
     ARC_ASSESSMENT,
     ARC_EXTENSION,
@@ -42,8 +43,6 @@ from ._extension_model import (
     provisioning_state,
     update_extensions,
 )
-from ._maintenance_model import time_of
-from ._policy_model import POLICY_ASSIGNMENT, assignments
 from ._update_results import result_reads, result_time
 
 PLAYBOOK_ID = "stale-assessment"
@@ -84,7 +83,7 @@ class PolicyCoverage:
                 self.noncompliant.setdefault(state.resource_id.lower(), set()).add(state.policy_assignment_id.lower())
         self.periodic = [
             a
-            for a in assignments(ctx.estate)
+            for a in policy_assignments(ctx.estate)
             if a.definition_id.rsplit("/", 1)[-1].lower() in PERIODIC_POLICIES
             and str(a.resource.properties.get("enforcementMode") or "Default").lower() == "default"
         ]

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from remediator import Change, Context, Finding, Needs, Playbook, Resource, register
 from remediator.schedule import ScheduleError, Window, format_duration, parse_duration, windows_between
 
+from .._shared import time_of as _time
 from ._maintenance_model import (
     INSTALLATION_RESULT_TYPES,
     MAINTENANCE_RESOURCE_TYPES,
@@ -33,7 +34,6 @@ from ._maintenance_model import (
     options_schema,
     view_of,
 )
-from ._maintenance_model import time_of as _time
 
 PLAYBOOK_ID = "maintenance-window"
 DOC = "troubleshoot.md#update-history-inaccurately-shows-that-you-exceeded-the-maintenance-window"

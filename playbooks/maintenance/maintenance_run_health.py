@@ -29,13 +29,13 @@ from datetime import timedelta
 
 from remediator import Context, Finding, Needs, Playbook, register
 
+from .._shared import time_of
 from ._maintenance_model import (
     APPLY_UPDATE_TYPE,
     ASSIGNMENT_TYPE,
     CONFIGURATION_TYPE,
     assignments,
     resource_type_of,
-    time_of,
 )
 
 PLAYBOOK_ID = "maintenance-run-health"

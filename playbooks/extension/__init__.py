@@ -1,0 +1,1 @@
+"""Extension family: the update/assessment pipeline (the patch extension, its operations and results)."""

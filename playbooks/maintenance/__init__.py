@@ -1,0 +1,1 @@
+"""Maintenance family: maintenance configurations, their assignments and schedules, and the VMs' patch settings."""

@@ -1,0 +1,1 @@
+"""Policy family: Update Manager policy assignments, their remediation tasks and their identities' roles."""
