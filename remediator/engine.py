@@ -18,6 +18,7 @@ from functools import partial
 from itertools import groupby
 from typing import Any
 
+from . import progress
 from .engine_backend import Backend
 from .errors import ArmOperationError
 from .estate import Estate, parent_id
@@ -208,6 +209,7 @@ class Engine:
         """Execute the plan's changes in order; changes of one ``order`` run concurrently."""
         outcomes: dict[str, Outcome] = {}
         ordered = _ordered(plan.changes)
+        progress.report("apply", 0, len(ordered), "changes")
         with ThreadPoolExecutor(max_workers=max(1, self.guardrails.concurrency)) as pool:
             for _, group in groupby(ordered, key=lambda c: c.order):
                 batch = list(group)
@@ -224,6 +226,7 @@ class Engine:
                         ready.append(change)
                 for change, outcome in zip(ready, pool.map(self._apply_one, ready), strict=True):
                     outcomes[change.id] = outcome
+                    progress.report("apply", len(outcomes), len(ordered), "changes")
                 applied = [c for c in ready if outcomes[c.id].status == "applied"]
                 if applied:
                     self.backend.settle(applied)

@@ -63,4 +63,3 @@ def open_target(settings: Settings, estate: str | None = None) -> Iterator[Targe
             yield Target(backend=backend, now=now)
         finally:
             backend.close()
-

@@ -21,6 +21,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
+from .. import progress
 from .arm_errors import read_errors
 from .clients import ArmClients
 
@@ -185,6 +186,8 @@ class GraphReader:
                 with read_errors():
                     page, headers = self._send(graph, request)
                 rows.extend(row for row in page.get("data") or [] if isinstance(row, dict))
+                total = page.get("totalRecords")
+                progress.report("inventory", len(rows), total if isinstance(total, int) else None, "rows")
                 wait = quota_wait_seconds(
                     {k.lower(): v for k, v in headers.items()}, settings.resource_graph_quota_max_wait
                 )
