@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -73,7 +74,15 @@ class Engine:
 
     # -- plan -------------------------------------------------------------------------------
     def plan(self, scope: Scope, now: datetime | None = None, dry_run: bool = True) -> PlanResult:
+        started = time.monotonic()
         estate = self.backend.read_estate(scope, self.needs(), now)
+        log.info(
+            "inventory: %d subscriptions, %d resources, %d policy states in %.1fs",
+            len(estate.subscriptions),
+            len(estate.resources),
+            len(estate.policy_states),
+            time.monotonic() - started,
+        )
         findings: list[Finding] = []
         changes: list[Change] = []
         errors: list[str] = []
@@ -115,6 +124,13 @@ class Engine:
                         "they act on an excluded resource or depend on a change that does"
                     )
                 changes.extend(kept)
+            log.info(
+                "%s: %d findings, %d changes so far",
+                run.playbook.id,
+                len(found),
+                len(changes),
+                extra={"playbook": run.playbook.id, "findings": len(found)},
+            )
         changes = _dedupe(changes)
         if len(changes) > self.guardrails.max_changes:
             kept = _trim(changes, self.guardrails.max_changes)
@@ -226,6 +242,14 @@ class Engine:
                         ready.append(change)
                 for change, outcome in zip(ready, pool.map(self._apply_one, ready), strict=True):
                     outcomes[change.id] = outcome
+                    log.info(
+                        "%s %s: %s%s",
+                        change.action,
+                        change.resource_id,
+                        outcome.status,
+                        f" ({outcome.error.code}: {outcome.error.message})" if outcome.error else "",
+                        extra={"change_id": change.id, "status": outcome.status},
+                    )
                     progress.report("apply", len(outcomes), len(ordered), "changes")
                 applied = [c for c in ready if outcomes[c.id].status == "applied"]
                 if applied:
