@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,emulator]'
 	touch $(STAMP)
 
 # The bot's main job on the bundled demo estate: first a dry run (exit 2: changes pending),

@@ -56,6 +56,7 @@ class RunState:
     log_format: str = "text"
     progress: str = "auto"
     started: float = 0.0
+    pending_exit_code: int = 2
 
 
 def option(*names: str, envvar: str, **kw: Any) -> Callable[[F], F]:
@@ -157,11 +158,24 @@ def selector_options(f: F) -> F:
     show_default=True,
     help="Progress on stderr: auto (a bar on a terminal, a line every 10 s otherwise), bar, plain or off.",
 )
+@option(
+    "--pending-exit-code",
+    envvar="pending_exit_code",
+    type=click.IntRange(0, 255),
+    default=EXIT_PENDING,
+    show_default=True,
+    help="Exit code for 'changes pending' (a dry run that found fixes, a plan trimmed by max_changes): a "
+    "scheduled job sets 0, so work left for the next run is not a failed job.",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, log_format: str, progress_mode: str) -> None:
+def cli(ctx: click.Context, verbose: int, log_format: str, progress_mode: str, pending_exit_code: int) -> None:
     """Find and fix the Azure Update Manager failures Microsoft documents."""
     state = RunState(
-        run_id=uuid.uuid4().hex[:12], log_format=log_format, progress=progress_mode, started=time.monotonic()
+        run_id=uuid.uuid4().hex[:12],
+        log_format=log_format,
+        progress=progress_mode,
+        started=time.monotonic(),
+        pending_exit_code=pending_exit_code,
     )
     report_logs.configure(verbose, log_format, state.run_id)
     ctx.obj = state
@@ -268,13 +282,16 @@ def _emit(
 def _finish(command: str, plan: Plan, code: int) -> int:
     """The one line a person (or a log query) reads last: what happened and what the exit code means."""
     state = _state()
+    meaning = EXIT_MEANING.get(code, "error")
+    if code == EXIT_PENDING:
+        code = state.pending_exit_code
     elapsed = time.monotonic() - state.started
     summary_log.info(
         "remediator %s: %s; exit %d (%s) in %.1fs",
         command,
         headline(plan),
         code,
-        EXIT_MEANING.get(code, "error"),
+        meaning,
         elapsed,
         extra={
             "command": command,
@@ -450,8 +467,11 @@ def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path:
 
 
 def _mount_emulator() -> None:
-    from .emulator.cli import emulator
-
+    """`remediator emulator ...` exists where the `emulator` extra is installed (not in the production image)."""
+    try:
+        from .emulator.cli import emulator
+    except ImportError:
+        return
     cli.add_command(emulator)
 
 
