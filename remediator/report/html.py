@@ -70,7 +70,8 @@ def _bars(counts: Mapping[str, int], colors: Mapping[str, str], default: str = "
 
 def _charts(summary: Summary, ctx: ReportContext) -> list[dict[str, Any]]:
     severities: dict[str, int] = {s: summary.by_severity[s] for s in reversed(SEVERITIES) if summary.by_severity.get(s)}
-    subs = {subscription_name(k, ctx): n for k, n in summary.by_subscription.items()}
+    # Charts name a subscription by its display name (the filters and rows add its id).
+    subs = {ctx.subscriptions.get(k) or k: n for k, n in summary.by_subscription.items()}
     return [
         {"id": "severity", "title": "Findings by severity", "bars": _bars(severities, SEVERITY_COLORS)},
         {"id": "playbook", "title": "Findings by playbook", "bars": _bars(summary.by_playbook, {})},
