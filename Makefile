@@ -12,7 +12,7 @@ INFRA_STAMP := $(INFRA_VENV)/.installed
 CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(INFRA_BIN)/checkov --quiet --compact --skip-download
 PYTEST_WORKERS ?= 2
 
-.PHONY: .venv demo test lint typecheck imports unit pytest bench contract clean infra-lint infra-role
+.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean infra-lint infra-role
 
 .venv: $(STAMP)
 
@@ -67,7 +67,18 @@ imports: .venv
 pytest: .venv
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --doctest-modules remediator playbooks tests
 
-test: lint typecheck imports infra-lint pytest
+# The time-sensitive part of the suite (unit: schedule math, playbooks; e2e: whole runs) again under
+# wall clocks far from the fixtures' dates, so no outcome depends on the day the suite runs: the last
+# minute of a leap day (UTC; still its afternoon in Anchorage), and the minute Europe's clocks go forward.
+SHIFTED_CLOCKS := 2028-02-29T23:59:00+00:00@America/Anchorage 2027-03-28T00:59:00+00:00@Europe/London
+clock: .venv
+	@for shift in $(SHIFTED_CLOCKS); do \
+	  echo "suite under the wall clock $${shift%@*} (TZ=$${shift#*@})"; \
+	  REMEDIATOR_TEST_CLOCK=$${shift%@*} TZ=$${shift#*@} \
+	    $(BIN)/pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit tests/e2e || exit 1; \
+	done
+
+test: lint typecheck imports infra-lint pytest clock
 
 bench: .venv
 	$(BIN)/python -m tests.bench.run

@@ -23,5 +23,6 @@ from .playbook import Context as Context
 from .playbook import Needs as Needs
 from .playbook import Playbook as Playbook
 from .playbook import register as register
+from .version import VERSION
 
-__version__ = "0.1.0"
+__version__ = VERSION

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -87,6 +87,7 @@ class Engine:
         changes: list[Change] = []
         errors: list[str] = []
         notes: list[str] = []
+        memo: dict[Hashable, Any] = {}  # one per estate, shared by every playbook's context
         for run in self.runs:
             ctx = Context(
                 estate=estate,
@@ -94,6 +95,7 @@ class Engine:
                 fix_enabled=run.fixing,
                 excluded=partial(self._excluded, estate),
                 scope=scope,
+                memo_store=memo,
             )
             try:
                 found = [f for f in run.playbook.detect(ctx) if not self._excluded(estate, f.resource_id)]

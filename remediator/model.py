@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from .version import VERSION
+
 Severity = Literal["low", "medium", "high", "critical"]
 Status = Literal["applied", "noop", "stale", "skipped", "failed"]
 
@@ -65,6 +67,9 @@ class Finding:
     # What distinguishes two findings of one playbook on one resource (e.g. an assignment id).
     key: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
+    # What detect learned that plan needs, typed by the playbook; never serialized (a plan file's
+    # findings are reports, and `apply` plans afresh before it writes).
+    payload: Any = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -163,7 +168,7 @@ class Plan:
     findings: tuple[Finding, ...]
     changes: tuple[Change, ...]
     outcomes: tuple[Outcome, ...] = ()
-    tool_version: str = "0.1.0"
+    tool_version: str = VERSION
     format_version: str = FORMAT_VERSION
     # Set by `run` after an apply: the findings and changes of the plan made against the result.
     replan: Plan | None = None

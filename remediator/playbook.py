@@ -11,10 +11,10 @@ never imports them and a third party can ship its own.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import UsageError
 from .estate import EMPTY, Estate
@@ -40,6 +40,9 @@ class Needs:
         )
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class Context:
     """What a playbook's functions get: the estate, its own options, and whether fixing is on."""
@@ -53,8 +56,30 @@ class Context:
     # What the run covers: a fix must not write above it unless the config says so.
     scope: Scope = field(default_factory=Scope)
 
+    # The engine's per-estate memo (kopf's ``memo``): every playbook's context over one estate shares
+    # it, and it dies with the estate, so playbooks keep no state of their own between runs.
+    memo_store: MutableMapping[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+
     def option(self, name: str, default: Any) -> Any:
         return self.options.get(name, default)
+
+    def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """What ``factory()`` builds from this estate, built once per estate and shared.
+
+        ``key`` names the thing and everything it depends on besides the estate (e.g. options):
+
+        >>> from datetime import UTC, datetime
+        >>> ctx = Context(estate=Estate(now=datetime(2026, 11, 26, tzinfo=UTC)))
+        >>> calls = []
+        >>> ctx.memo(("index", 1), lambda: calls.append(1) or len(calls))
+        1
+        >>> ctx.memo(("index", 1), lambda: calls.append(1) or len(calls))
+        1
+        """
+        if key not in self.memo_store:
+            self.memo_store[key] = factory()
+        value: T = self.memo_store[key]
+        return value
 
 
 DetectFn = Callable[[Context], Iterable[Finding]]

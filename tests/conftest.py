@@ -8,12 +8,15 @@ def test_x(emulator_factory):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
+import time_machine
 
 from remediator.emulator import Emulator, Endpoint
 
@@ -55,6 +58,31 @@ class Served:
         return requests.request(
             method, f"{self.endpoint.url}{path}", headers=headers, verify=self.endpoint.ca_path, timeout=30, **kwargs
         )
+
+
+# `make test` runs the suite a second time with the wall clock moved far from the fixtures' dates
+# (see the Makefile's `clock` target): a test whose outcome depends on the real date fails there.
+SHIFTED_CLOCK_VARIABLE = "REMEDIATOR_TEST_CLOCK"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shifted_wall_clock() -> Iterator[datetime | None]:
+    """Every clock of the process (datetime, time, threads) starts at $REMEDIATOR_TEST_CLOCK and ticks on."""
+    value = os.environ.get(SHIFTED_CLOCK_VARIABLE)
+    if not value:
+        yield None
+        return
+    destination = datetime.fromisoformat(value)
+    with time_machine.travel(destination, tick=True):
+        yield destination
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's own variables from the developer's shell (a REMEDIATOR_CONFIG, an endpoint) never leak in."""
+    for name in list(os.environ):
+        if name.startswith("REMEDIATOR_") and name != SHIFTED_CLOCK_VARIABLE:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture

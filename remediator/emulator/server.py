@@ -52,11 +52,21 @@ def throwaway_tls(hosts: tuple[str, ...]) -> Iterator[Tls]:
         yield Tls(context=context, ca_path=ca_path)
 
 
+SHUTDOWN_POLL_SECONDS = 0.02
+
+
 @contextmanager
 def serve_app(app: WsgiApp, host: str, port: int, tls: Tls) -> Iterator[int]:
     """Run ``app`` over HTTPS on a daemon thread; yield the bound port; shut down on exit."""
     server = make_server(host, port, app, threaded=True, request_handler=_Http11Handler, ssl_context=tls.context)
-    thread = threading.Thread(target=server.serve_forever, name=f"emulator-{server.port}", daemon=True)
+    # serve_forever checks for shutdown every poll_interval (0.5 s by default): each emulator a test
+    # suite stops would cost half a second of nothing.
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+        name=f"emulator-{server.port}",
+        daemon=True,
+    )
     thread.start()
     try:
         yield int(server.port)
