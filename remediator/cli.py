@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -241,7 +241,11 @@ def _extra_reports(values: Sequence[str]) -> list[tuple[str, Path]]:
 
 
 def _report_context(
-    settings: Settings, runs: Sequence[PlaybookRun], estate: Estate | None, to_terminal: bool
+    settings: Settings,
+    runs: Sequence[PlaybookRun],
+    estate: Estate | None,
+    to_terminal: bool,
+    seconds: Mapping[str, float] | None = None,
 ) -> ReportContext:
     state = _state()
     return ReportContext(
@@ -254,6 +258,7 @@ def _report_context(
         subscriptions={s.subscription_id.lower(): s.display_name for s in estate.subscriptions} if estate else {},
         run_id=state.run_id,
         elapsed_seconds=time.monotonic() - state.started,
+        playbook_seconds=dict(seconds or {}),
         # Colour only for a person at a terminal who did not ask for none (no-color.org).
         color=to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ,
         width=shutil.get_terminal_size(fallback=(120, 24)).columns,
@@ -326,7 +331,7 @@ def run(dry_run: bool, estate: str | None, fmt: str, out: Path | None, reports: 
     settings = _settings(**kw)
     runs = _runs(settings)
     result, plan = _plan(settings, estate, dry_run)
-    ctx = _report_context(settings, runs, result.estate, out is None)
+    ctx = _report_context(settings, runs, result.estate, out is None, result.seconds)
     _emit(plan, fmt, out, result.errors, result.notes, ctx, extra)
     if result.errors:
         return _finish("run", plan, EXIT_ERROR if dry_run else EXIT_FAILED)
@@ -360,7 +365,7 @@ def plan_cmd(
     runs = _runs(settings)
     result, plan = _plan(settings, estate, dry_run=True)
     write_plan(plan, plan_path, result.errors, result.notes)
-    ctx = _report_context(settings, runs, result.estate, report_out is None)
+    ctx = _report_context(settings, runs, result.estate, report_out is None, result.seconds)
     _emit(plan, fmt, report_out, result.errors, result.notes, ctx, extra)
     if result.errors:
         return _finish("plan", plan, EXIT_ERROR)

@@ -58,6 +58,8 @@ class PlanResult:
     estate: Estate
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Seconds each playbook spent detecting and planning (summed over a run's rounds), for reports.
+    seconds: Mapping[str, float] = field(default_factory=dict)
 
 
 class Engine:
@@ -88,7 +90,9 @@ class Engine:
         errors: list[str] = []
         notes: list[str] = []
         memo: dict[Hashable, Any] = {}  # one per estate, shared by every playbook's context
+        seconds: dict[str, float] = {}
         for run in self.runs:
+            playbook_started = time.monotonic()
             ctx = Context(
                 estate=estate,
                 options=run.options,
@@ -126,6 +130,7 @@ class Engine:
                         "they act on an excluded resource or depend on a change that does"
                     )
                 changes.extend(kept)
+            seconds[run.playbook.id] = time.monotonic() - playbook_started
             log.info(
                 "%s: %d findings, %d changes so far",
                 run.playbook.id,
@@ -148,7 +153,7 @@ class Engine:
             findings=tuple(findings),
             changes=tuple(_ordered(changes)),
         )
-        return PlanResult(plan=plan, estate=estate, errors=tuple(errors), notes=tuple(notes))
+        return PlanResult(plan=plan, estate=estate, errors=tuple(errors), notes=tuple(notes), seconds=seconds)
 
     def _excluded(self, estate: Estate, resource_id: str) -> bool:
         """Is the resource, or anything it sits under, excluded by pattern or tag?
@@ -181,6 +186,7 @@ class Engine:
         ``replan`` is the plan made after the last apply.
         """
         current = self.plan(scope, now, dry_run=False)
+        seconds = dict(current.seconds)
         findings = {f.id: f for f in current.plan.findings}
         changes: list[Change] = []
         outcomes: list[Outcome] = []
@@ -198,6 +204,8 @@ class Engine:
             changes += pending
             outcomes += applied.outcomes
             current = self.plan(scope, now, dry_run=True)
+            for pid, spent in current.seconds.items():
+                seconds[pid] = seconds.get(pid, 0.0) + spent
             errors += [e for e in current.errors if e not in errors]
             for finding in current.plan.findings:
                 findings.setdefault(finding.id, finding)
@@ -220,7 +228,7 @@ class Engine:
             outcomes=tuple(outcomes),
             replan=replan,
         )
-        return PlanResult(plan=plan, estate=current.estate, errors=tuple(errors), notes=tuple(notes))
+        return PlanResult(plan=plan, estate=current.estate, errors=tuple(errors), notes=tuple(notes), seconds=seconds)
 
     # -- apply ------------------------------------------------------------------------------
     def apply(self, plan: Plan) -> Plan:

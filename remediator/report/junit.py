@@ -71,7 +71,8 @@ def render_junit(
     host = socket.gethostname()
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for pb in playbooks:
-        suite = ET.SubElement(root, "testsuite", name=pb, timestamp=timestamp, hostname=host, time="0")
+        spent = f"{ctx.playbook_seconds.get(pb, 0.0):.3f}"
+        suite = ET.SubElement(root, "testsuite", name=pb, timestamp=timestamp, hostname=host, time=spent)
         findings = by_playbook.get(pb, [])
         failures = sum(_case(suite, f, ctx, fixed.get(f.id)) for f in findings)
         affected = {subscription_of(f.resource_id) for f in findings}

@@ -41,6 +41,8 @@ class ReportContext:
     run_id: str = ""
     started_at: datetime | None = None
     elapsed_seconds: float = 0.0
+    # Seconds each playbook spent detecting and planning (JUnit suite times).
+    playbook_seconds: Mapping[str, float] = field(default_factory=dict)
     # Terminal output: colour and width (None: the console's own, COLUMNS included).
     color: bool = False
     width: int | None = None
