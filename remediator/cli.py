@@ -224,7 +224,7 @@ def _engine(settings: Settings, backend: Any) -> Engine:
         exclude_tags=settings.exclude_tags,
         concurrency=settings.concurrency,
     )
-    return Engine(backend, _runs(settings), guardrails)
+    return Engine(backend, _runs(settings, warn=False), guardrails)
 
 
 def _extra_reports(values: Sequence[str]) -> list[tuple[str, Path]]:
@@ -236,8 +236,17 @@ def _extra_reports(values: Sequence[str]) -> list[tuple[str, Path]]:
             raise UsageError(
                 f"invalid --report {value!r}: expected FORMAT=FILE with FORMAT one of {', '.join(sorted(RENDERERS))}"
             )
-        out.append((fmt, Path(path)))
+        out.append((fmt, _writable(Path(path), "--report")))
     return out
+
+
+def _writable(path: Path, flag: str) -> Path:
+    """A report's folder must exist before the run starts: a run must not end in a write error."""
+    if not path.parent.is_dir():
+        raise UsageError(f"{flag} {path}: no such directory {path.parent}")
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory")
+    return path
 
 
 def _report_context(
@@ -328,6 +337,8 @@ def _plan(settings: Settings, estate: str | None, dry_run: bool) -> tuple[PlanRe
 def run(dry_run: bool, estate: str | None, fmt: str, out: Path | None, reports: tuple[str, ...], **kw: Any) -> int:
     """Detect, plan and (unless --dry-run) apply, then plan again."""
     extra = _extra_reports(reports)
+    if out is not None:
+        _writable(out, "--out")
     settings = _settings(**kw)
     runs = _runs(settings)
     result, plan = _plan(settings, estate, dry_run)
@@ -360,6 +371,9 @@ def plan_cmd(
     plan_path, report_out = (plan_out, out) if plan_out is not None else (out, None)
     if plan_path is None:
         raise UsageError("plan needs --out FILE (or --plan-out FILE) to write the plan to")
+    _writable(plan_path, "--plan-out" if plan_out is not None else "--out")
+    if report_out is not None:
+        _writable(report_out, "--out")
     extra = _extra_reports(reports)
     settings = _settings(**kw)
     runs = _runs(settings)
@@ -385,6 +399,8 @@ def apply(
     from .runtime import open_target
 
     extra = _extra_reports(reports)
+    if out is not None:
+        _writable(out, "--out")
     settings = _settings(**kw)
     runs = _runs(settings)
     plan = read_plan(plan_file)

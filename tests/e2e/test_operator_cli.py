@@ -117,7 +117,8 @@ def test_a_run_warns_about_a_fix_switch_for_a_playbook_not_enabled(tmp_path: Pat
     config.write_text("playbooks:\n  enabled: [arc-compute-provider]\n  powered-off-machines: {fix: true}\n")
     result = run_cli(["run", "--dry-run", "--estate", "demo", "--config", str(config), "--format", "json"])
     assert result.code == 2
-    assert "powered-off-machines: fix: true has no effect: powered-off-machines is not enabled" in result.stderr
+    warning = "powered-off-machines: fix: true has no effect: powered-off-machines is not enabled"
+    assert result.stderr.count(warning) == 1
 
 
 def test_a_bad_report_option_is_refused_before_anything_runs(tmp_path: Path) -> None:
@@ -126,3 +127,8 @@ def test_a_bad_report_option_is_refused_before_anything_runs(tmp_path: Path) -> 
     assert result.stderr.startswith("error: invalid --report 'pdf=")
     result = run_cli(["run", "--dry-run", "--estate", "demo", "--locale", "Japanese!"])
     assert result.code == 1 and result.stderr.startswith("error: invalid locale 'Japanese!'")
+    missing = tmp_path / "no-such-dir" / "r.html"
+    for args in (["--report", f"html={missing}"], ["--out", str(missing)]):
+        result = run_cli(["run", "--estate", "demo", *args])
+        assert result.code == 1 and result.stderr.startswith(f"error: {args[0]} {missing}: no such directory")
+        assert "remediator run:" not in result.stderr and result.stdout == ""
