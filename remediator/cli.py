@@ -64,11 +64,11 @@ def option(*names: str, envvar: str, **kw: Any) -> Callable[[F], F]:
 
 
 def target_options(f: F) -> F:
+    f = option("--ca-bundle", envvar="ca_bundle", help="PEM bundle that signs the ARM endpoint.")(f)
+    f = option("--arm-endpoint", envvar="arm_endpoint", help="ARM endpoint (sovereign clouds, Azure Stack Hub).")(f)
     f = option(
         "--estate", envvar="estate", help="Run against the built-in emulator seeded from FILE or a bundled NAME."
     )(f)
-    f = option("--arm-endpoint", envvar="arm_endpoint", help="ARM endpoint (sovereign clouds, Azure Stack Hub).")(f)
-    f = option("--ca-bundle", envvar="ca_bundle", help="PEM bundle that signs the ARM endpoint.")(f)
     return f
 
 
@@ -77,16 +77,8 @@ def config_option(f: F) -> F:
 
 
 def scope_options(f: F) -> F:
-    f = option(
-        "--subscription",
-        "subscriptions",
-        envvar="subscriptions",
-        multiple=True,
-        help="Subscription id (repeatable; the variable holds them space-separated).",
-    )(f)
-    f = option(
-        "--management-group", envvar="management_group", help="Management group id: every subscription under it."
-    )(f)
+    # Applied bottom-up: --help lists them in the reverse of this order.
+    f = config_option(f)
     f = option(
         "--playbook",
         "playbooks",
@@ -94,19 +86,27 @@ def scope_options(f: F) -> F:
         multiple=True,
         help="Playbook id (repeatable; space-separated in the variable); default: all.",
     )(f)
-    return config_option(f)
+    f = option(
+        "--management-group", envvar="management_group", help="Management group id: every subscription under it."
+    )(f)
+    f = option(
+        "--subscription",
+        "subscriptions",
+        envvar="subscriptions",
+        multiple=True,
+        help="Subscription id (repeatable; the variable holds them space-separated).",
+    )(f)
+    return f
 
 
 def report_options(f: F) -> F:
     f = option(
-        "--format", "fmt", envvar="format", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True
+        "--top",
+        envvar="top",
+        type=click.IntRange(min=0),
+        help="Detail rows in the table and markdown reports (default 50; 0: all).",
     )(f)
-    f = option(
-        "--out",
-        envvar="out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write the report here (not stdout).",
-    )(f)
+    f = option("--locale", envvar="locale", help="Microsoft Learn locale of doc links (default en-us; e.g. ja-jp).")(f)
     f = option(
         "--report",
         "reports",
@@ -115,21 +115,23 @@ def report_options(f: F) -> F:
         metavar="FORMAT=FILE",
         help="Also write a report in FORMAT to FILE (repeatable): e.g. --report html=report.html.",
     )(f)
-    f = option("--locale", envvar="locale", help="Microsoft Learn locale of doc links (default en-us; e.g. ja-jp).")(f)
     f = option(
-        "--top",
-        envvar="top",
-        type=click.IntRange(min=0),
-        help="Detail rows in the table and markdown reports (default 50; 0: all).",
+        "--out",
+        envvar="out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report here (not stdout).",
+    )(f)
+    f = option(
+        "--format", "fmt", envvar="format", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True
     )(f)
     return f
 
 
 def selector_options(f: F) -> F:
-    f = scope_options(f)
-    f = option("--now", envvar="now", help="The clock for time-based playbooks (ISO 8601).")(f)
+    f = target_options(f)
     f = report_options(f)
-    return target_options(f)
+    f = option("--now", envvar="now", help="The clock for time-based playbooks (ISO 8601).")(f)
+    return scope_options(f)
 
 
 @click.group()
