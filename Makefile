@@ -83,8 +83,9 @@ test: lint typecheck imports infra-lint pytest clock
 bench: .venv
 	$(BIN)/python -m tests.bench.run
 
+# EXAMPLES=DIR: any folder laid out like azure-rest-api-specs; -rs prints why each example is skipped.
 contract: .venv
-	$(BIN)/pytest -q tests/contract $(if $(EXAMPLES),--examples=$(EXAMPLES))
+	$(BIN)/pytest -q -rs tests/contract $(if $(EXAMPLES),--examples=$(EXAMPLES))
 
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) .mypy_cache .ruff_cache .pytest_cache

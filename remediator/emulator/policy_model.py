@@ -103,6 +103,9 @@ def in_scope(state: EmulatorState, inner: str, outer: str) -> bool:
     if b.startswith(MG_PREFIX):
         subscription = subscription_of(inner)
         group = split_id(outer)[-1]
+        # A group below it: "child resources from where the policy is assigned" (remediate-resources.md).
+        if a.startswith(MG_PREFIX):
+            return split_id(inner)[3].lower() in {g.lower() for g in state.management_group_tree(group)}
         return bool(subscription) and subscription.lower() in {
             s.lower() for s in state.management_group_subscriptions(group)
         }

@@ -90,6 +90,9 @@ def _validate(state: EmulatorState, request: Request, scope: str) -> dict[str, A
     filters = props.get("filters") or {}
     locations = [str(x) for x in filters.get("locations") or []]
     kept["filters"] = {"locations": locations}
+    # azure-rest-api-specs policyinsights stable/2024-10-01/remediations.json, RemediationFilters.resourceIds:
+    # "Can specify at most 100 IDs. This filter cannot be used when ReEvaluateCompliance is set to
+    # ReEvaluateCompliance, and cannot be empty if provided." (tests/contract/test_remediation_spec_rules.py)
     if request.api_version in WITH_RESOURCE_IDS and "resourceIds" in filters:
         ids = filters.get("resourceIds")
         if not isinstance(ids, list) or not ids or len(ids) > 100:

@@ -12,4 +12,13 @@ azure-rest-api-specs (default ``../shared/azure/rest-specs``, see ``spec_locatio
   by ``traffic.py``; services with no swagger in the folder are counted as unchecked, their
   api-versions held to ``documented_versions.py``.
 * ``test_checker.py``, ``test_seeding.py``, ``test_unseen_folder.py``: the checks themselves.
+  Every check picks the swagger by path *and* api-version (``SpecFolder.match``): a folder that
+  holds remediations 2021-10-01 and 2024-10-01 judges each request by its own version's schema.
+* ``test_held_out_references.py``: examples written for the test name a subscription, management
+  groups, a user-assigned identity and a parent resource seen nowhere else, and replay from a
+  folder built with ``held_out.py``; a ``{nextLink}`` example is skipped with its reason, and a
+  subscription named with a word (``subid``) is replayed under a GUID standing for it
+  (``placeholders.py``: ARM itself refuses such an id).
+* ``test_remediation_spec_rules.py``: the rules the 2024-10-01 swagger states only in words
+  (``filters.resourceIds``: at most 100, not empty, not with ReEvaluateCompliance) hold in the emulator.
 """

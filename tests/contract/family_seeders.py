@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tests.contract.seed_initiatives import assign_initiatives
+from tests.contract.seed_principals import principal_ids, seed_identity, seed_principal, shown_identities
 from tests.contract.seeding import (
     LOCATION,
+    MANAGEMENT_GROUP_TYPE,
     REMEDIABLE_DEFINITION,
     Prelude,
     Seed,
     arm_objects,
     is_resource_id,
-    principal_ids,
     referenced_ids,
     scope_of,
-    seed_principal,
     stand_in,
 )
 from tests.contract.swagger import Example, service_of
@@ -31,7 +32,7 @@ _STATE_RECORD_KEYS = ("resourceId", "policyAssignmentId", "policyDefinitionId", 
 
 def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[dict[str, Any], list[Prelude]]:
     """The estate the example implies, and the requests that must run before its own."""
-    seed = Seed()
+    seed = Seed(request_path=request_path)
     operation = example.operation
     bodies = [r.get("body") for status, r in example.responses.items() if str(status).startswith("2")]
     seed.ensure_scopes(request_path, own_namespace=service_of(operation.template).split("/")[0])
@@ -45,8 +46,11 @@ def estate_for(example: Example, request_path: str, request_body: Any) -> tuple[
         if creates and arm_id.lower() == request_path.lower():
             continue
         seed.put(stand_in(arm_id), replace=False)
+    for identity_id, shown in [i for b in [request_body, *bodies] for i in shown_identities(b)]:
+        seed_identity(seed, identity_id, shown)
     for principal in {p.lower(): p for b in [request_body, *bodies] for p in principal_ids(b)}.values():
         seed_principal(seed, principal)
+    assign_initiatives(seed, [request_body, *bodies])
     family = FAMILIES.get(service_of(operation.template))
     if family is not None:
         family(seed, example, request_path, bodies)
@@ -115,6 +119,8 @@ def _resource_graph(seed: Seed, example: Example, request_path: str, bodies: lis
     query = example.parameters.get("query") or {}
     for subscription in query.get("subscriptions") or []:
         seed.subscription(str(subscription))
+    for group in query.get("managementGroups") or []:  # the query's scope: the rows' subscriptions are below
+        seed.put(stand_in(f"/providers/{MANAGEMENT_GROUP_TYPE}/{group}"), replace=False)
 
 
 FAMILIES: dict[str, Callable[[Seed, Example, str, list[Any]], None]] = {

@@ -10,6 +10,8 @@
   policy assignment a remediation names (assigning a built-in ``modify`` definition so the
   remediation is valid), the role definition and principal of a role assignment, the
   maintenance configuration of a configuration assignment, ...;
+* policy sets for assignments named with a reference id (``seed_initiatives.py``) and the
+  principals and user-assigned identities bodies name (``seed_principals.py``);
 
 then lets the operation family's seeder (``family_seeders.FAMILIES``, keyed by the
 ``Namespace/type`` the operation addresses) add what only that family has: policy state
@@ -24,6 +26,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -32,7 +35,7 @@ LOCATION = "eastus"
 REMEDIABLE_DEFINITION = "/providers/Microsoft.Authorization/policyDefinitions/59efceea-0c96-497e-a4a1-4eb2290dac15"
 MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ID_KEYS = ("id", "policyAssignmentId", "policyDefinitionId", "policySetDefinitionId", "roleDefinitionId",
             "maintenanceConfigurationId", "resourceId", "remediatedResourceId", "scope")  # fmt: skip
 
@@ -59,16 +62,21 @@ class Seed:
     policy_states: list[dict[str, Any]] = field(default_factory=list)
     knobs: dict[str, Any] = field(default_factory=dict)
     preludes: list[Prelude] = field(default_factory=list)
+    shown: set[str] = field(default_factory=set)  # lower-case ids of resources the example shows
+    request_path: str = ""  # the path the example's own request addresses
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         return self.subscriptions.setdefault(subscription_id.lower(), {"subscriptionId": subscription_id})
 
     def put(self, resource: Mapping[str, Any], *, replace: bool = True) -> None:
-        """Add a resource (and the scopes above it); a stand-in never replaces a shown resource."""
+        """Add a resource (and the scopes above it); a stand-in (``replace=False``) never replaces
+        a shown resource (``replace=True``: what the example itself shows)."""
         resource_id = str(resource["id"])
         self.ensure_scopes(resource_id)
         if replace or resource_id.lower() not in self.resources:
             self.resources[resource_id.lower()] = dict(resource)
+        if replace:
+            self.shown.add(resource_id.lower())
 
     def ensure_scopes(self, arm_id: str, own_namespace: str = "") -> None:
         """Every subscription, management group and parent resource above ``arm_id`` exists.
@@ -81,15 +89,25 @@ class Seed:
                 continue
             parts = [p for p in scope.split("/") if p]
             if len(parts) == 2 and parts[0].lower() == "subscriptions":
-                if _GUID.match(parts[1]):
+                if GUID.match(parts[1]):
                     self.subscription(parts[1])
             elif scope.lower() not in self.resources:
                 self.resources[scope.lower()] = stand_in(scope)
 
     def estate(self) -> dict[str, Any]:
+        """The estate file. Management groups form one chain, the example's subscriptions at its foot:
+        a group only a body names (where an assignment or definition sits) is above the group the
+        request addresses, as what applies to a scope is assigned at or above it; the request's
+        group is the lowest, and holds the subscriptions."""
         groups = [r for r in self.resources.values() if str(r.get("type", "")) == MANAGEMENT_GROUP_TYPE]
-        for group in groups:  # a management group holds every subscription the example names
-            group.setdefault("properties", {})["children"] = [
+        addressed = [g for g in groups if (self.request_path.lower() + "/").startswith(str(g["id"]).lower() + "/")]
+        chain = [g for g in groups if g not in addressed] + addressed
+        for parent, child in pairwise(chain):
+            parent.setdefault("properties", {})["children"] = [
+                {"id": child["id"], "type": MANAGEMENT_GROUP_TYPE, "name": child["name"]}
+            ]
+        if chain:
+            chain[-1].setdefault("properties", {})["children"] = [
                 {"id": f"/subscriptions/{s['subscriptionId']}", "type": "/subscriptions", "name": s["subscriptionId"]}
                 for s in self.subscriptions.values()
             ]
@@ -195,6 +213,16 @@ def _maintenance_configuration(arm_id: str, name: str) -> dict[str, Any]:
     return {"id": arm_id, "name": name, "location": LOCATION, "properties": props}
 
 
+def _user_assigned_identity(arm_id: str, name: str) -> dict[str, Any]:
+    principal = str(uuid.uuid5(uuid.NAMESPACE_URL, arm_id.lower()))
+    props = {
+        "principalId": principal,
+        "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, principal)),
+        "tenantId": TENANT_ID,
+    }
+    return {"id": arm_id, "name": name, "location": LOCATION, "properties": props}
+
+
 def _management_group(arm_id: str, name: str) -> dict[str, Any]:
     return {"id": arm_id, "name": name, "type": MANAGEMENT_GROUP_TYPE,
             "properties": {"tenantId": TENANT_ID, "displayName": name, "children": []}}  # fmt: skip
@@ -206,6 +234,7 @@ REFERENCES: dict[str, Callable[[str, str], dict[str, Any]]] = {
     "microsoft.authorization/roledefinitions": _role_definition,
     "microsoft.maintenance/maintenanceconfigurations": _maintenance_configuration,
     "microsoft.management/managementgroups": _management_group,
+    "microsoft.managedidentity/userassignedidentities": _user_assigned_identity,
 }
 
 
@@ -218,39 +247,23 @@ def arm_objects(body: Any) -> Iterator[dict[str, Any]]:
             yield from arm_objects(item)
 
 
-def referenced_ids(node: Any) -> Iterator[str]:
-    """ARM ids a body names under the keys that hold references."""
+def mappings_in(node: Any) -> Iterator[Mapping[str, Any]]:
+    """Every JSON object in ``node`` (itself included), outermost first."""
     if isinstance(node, Mapping):
-        for key, value in node.items():
+        yield node
+        for value in node.values():
+            yield from mappings_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from mappings_in(item)
+
+
+def referenced_ids(node: Any) -> Iterator[str]:
+    """ARM ids a body names under the keys that hold references, or as keys of a map (ARM's
+    ``identity.userAssignedIdentities`` is keyed by the identities' resource ids)."""
+    for mapping in mappings_in(node):
+        for key, value in mapping.items():
+            if isinstance(key, str) and is_resource_id(key):
+                yield key
             if key in _ID_KEYS and isinstance(value, str) and is_resource_id(value):
                 yield value
-            else:
-                yield from referenced_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from referenced_ids(item)
-
-
-def principal_ids(node: Any) -> Iterator[str]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "principalId" and isinstance(value, str) and _GUID.match(value):
-                yield value
-            else:
-                yield from principal_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from principal_ids(item)
-
-
-def seed_principal(seed: Seed, principal_id: str) -> None:
-    """The directory knows the principal the example names (a user-assigned identity holds it)."""
-    if not seed.subscriptions:
-        return
-    subscription = next(iter(seed.subscriptions.values()))["subscriptionId"]
-    identity_id = (
-        f"/subscriptions/{subscription}/resourceGroups/contract-identities/providers/{IDENTITY_TYPE}/p-{principal_id}"
-    )
-    props = {"principalId": principal_id, "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, principal_id)),
-             "tenantId": TENANT_ID}  # fmt: skip
-    seed.put({"id": identity_id, "name": f"p-{principal_id}", "location": LOCATION, "properties": props})

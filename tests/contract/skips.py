@@ -67,7 +67,26 @@ SKIPS: tuple[Rule, ...] = (
 )
 
 
+NEXT_LINK = (
+    "a {nextLink} template: its path is a link the service issued (opaque, absolute, to another host), "
+    "which no emulator can be seeded to answer; next pages are replayed by following the emulator's own "
+    "link from a first page ($skipToken examples)"
+)
+
+
+def _is_next_link(example: Example) -> bool:
+    """An operation whose whole path is one parameter holding a next-page URL (``{nextLink}``)."""
+    whole = re.fullmatch(r"/?\{([^}/]+)\}", example.operation.template.split("?")[0])
+    if whole is None:
+        return False
+    value = example.parameters.get(whole.group(1))
+    return whole.group(1).lower() == "nextlink" or (isinstance(value, str) and "://" in value)
+
+
 def skip_reason(example: Example) -> str | None:
+    """Why the example is not replayed: a next-page link, or a feature the bot never uses."""
+    if _is_next_link(example):
+        return NEXT_LINK
     body_names = [str(p["name"]) for p in example.operation.parameter("body")]
     body = example.parameters.get(body_names[0]) if body_names else None
     return used_feature(example.operation.operation_id, example.parameters, body)

@@ -3,7 +3,8 @@
     specs = SpecFolder(Path("../shared/azure/rest-specs"))
     for example in specs.examples():                 # every x-ms-examples file present
         example.operation.template, example.path
-    operation = specs.match("PUT", "/subscriptions/S/providers/Microsoft.PolicyInsights/remediations/r")
+    operation = specs.match("PUT", "/subscriptions/S/providers/Microsoft.PolicyInsights/remediations/r", "2024-10-01")
+    specs.api_versions("PUT", "/subscriptions/S/...")   # every version the folder has of that operation
     operation.response_errors(200, body)             # [] when the body fits the schema
     operation.body_errors(request_body)
 
@@ -26,6 +27,7 @@ from urllib.parse import quote, unquote, urljoin, urlparse
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from tests.contract.placeholders import with_real_subscriptions
 from tests.contract.schema_rules import schema_errors
 
 METHODS = ("get", "put", "post", "patch", "delete", "head")
@@ -190,7 +192,8 @@ class Example:
 
     @cached_property
     def content(self) -> Mapping[str, Any]:
-        found: Mapping[str, Any] = json.loads(self.path.read_text(encoding="utf-8-sig"))
+        """The example file, its placeholder subscription ids (``subid``) made GUIDs (placeholders.py)."""
+        found: Mapping[str, Any] = with_real_subscriptions(json.loads(self.path.read_text(encoding="utf-8-sig")))
         return found
 
     @property
@@ -247,15 +250,35 @@ class SpecFolder:
         present = {p.resolve() for p in (self.root / "specification").rglob("examples/*.json")}
         return sorted(present - named)
 
-    def match(self, method: str, path: str) -> Operation | None:
-        """The most specific operation whose template matches (``/{id}``-only templates excluded)."""
+    def match(self, method: str, path: str, api_version: str | None = None) -> Operation | None:
+        """The most specific operation whose template matches (``/{id}``-only templates excluded).
+
+        With ``api_version``, that operation as the swagger of that version defines it (None when
+        the folder has no swagger of it at that version): two versions of one operation share a
+        template but not their schemas (2024-10-01 remediations have ``filters.resourceIds``,
+        2021-10-01 ones do not). Without it, the newest version's.
+        """
+        same = self._versions_of_best(method, path)
+        if api_version is None:
+            return same[-1] if same else None
+        return next((op for op in same if op.api_version == api_version), None)
+
+    def api_versions(self, method: str, path: str) -> list[str]:
+        """Every api-version the folder has a swagger of the operation ``match`` finds for, sorted."""
+        return sorted({op.api_version for op in self._versions_of_best(method, path)})
+
+    def _versions_of_best(self, method: str, path: str) -> list[Operation]:
+        """Every version of the most specific matching operation (same template shape), oldest first."""
         candidates = [
             op
             for op in self.operations
             if op.method == method.upper() and not (op.is_by_id or op.is_generic) and op.pattern.fullmatch(path)
         ]
+        if not candidates:
+            return []
         candidates.sort(key=lambda op: (-op.literal_segments, op.template.count("{")))
-        return candidates[0] if candidates else None
+        best = _shape(candidates[0].template)
+        return sorted((op for op in candidates if _shape(op.template) == best), key=lambda op: op.api_version)
 
     @cached_property
     def covered_services(self) -> frozenset[str]:
@@ -264,6 +287,11 @@ class SpecFolder:
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+
+def _shape(template: str) -> str:
+    """A template with its parameter names blanked, to find the same operation in other versions."""
+    return _PARAM.sub("{}", template.split("?")[0]).lower()
 
 
 def _path_of(uri: str) -> str:

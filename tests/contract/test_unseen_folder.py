@@ -86,4 +86,4 @@ def test_make_contract_passes_examples_to_pytest(tmp_path: Path) -> None:
         ["make", "-n", "contract", f"EXAMPLES={tmp_path}"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
     )
     assert dry_run.returncode == 0, dry_run.stderr
-    assert f"pytest -q tests/contract --examples={tmp_path}" in dry_run.stdout
+    assert f"pytest -q -rs tests/contract --examples={tmp_path}" in dry_run.stdout

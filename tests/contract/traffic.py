@@ -1,13 +1,15 @@
 """Judge recorded requests (``Emulator.request_log``) against the spec folder's swaggers.
 
 A request to a service the folder has a swagger for must match one of its operations, and use
-none of the features the example replay skips as unused (skips.py): the method
-is defined for the path, the api-version is one of the folder's versions of that operation, every
-query parameter is one the operation declares (and the required ones are there), and the body
-fits the operation's body parameter. A request to a service with no swagger in the folder is
-counted as unchecked, by service; its api-version is still held to ``documented_versions``
-when that lists the service. The emulator's own token authority and operation-status URLs are
-not ARM APIs (clients follow whatever URL a header gives) and are counted apart.
+none of the features the example replay skips as unused (skips.py): the method is defined for
+the path, the api-version is one of the folder's versions of that operation, and, by the swagger
+of that very version (a 2024-10-01 body is never judged by 2021-10-01's schema), every query
+parameter is one the operation declares (and the required ones are there), the body fits the
+operation's body parameter and the answer fits its response schema. A request to a service with
+no swagger in the folder is counted as unchecked, by service; its api-version is still held to
+``documented_versions`` when that lists the service. The emulator's own token authority and
+operation-status URLs are not ARM APIs (clients follow whatever URL a header gives) and are
+counted apart.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Answer:
 @dataclass
 class TrafficReport:
     checked: Counter[str] = field(default_factory=Counter)  # operationId -> requests
+    versions: Counter[str] = field(default_factory=Counter)  # "operationId at api-version" -> requests
     answers: Counter[str] = field(default_factory=Counter)  # operationId -> responses checked
     unchecked: Counter[str] = field(default_factory=Counter)  # service -> requests
     not_arm: Counter[str] = field(default_factory=Counter)  # "token authority" / "operation status"
@@ -50,6 +53,7 @@ class TrafficReport:
 
     def merge(self, other: TrafficReport) -> None:
         self.checked.update(other.checked)
+        self.versions.update(other.versions)
         self.answers.update(other.answers)
         self.unchecked.update(other.unchecked)
         self.not_arm.update(other.not_arm)
@@ -60,7 +64,7 @@ class TrafficReport:
             f"checked against the swaggers: {sum(self.checked.values())} requests, "
             f"{sum(self.answers.values())} responses"
         ]
-        lines += [f"  {count:5d}  {name}" for name, count in sorted(self.checked.items())]
+        lines += [f"  {count:5d}  {name}" for name, count in sorted(self.versions.items())]
         lines.append(f"unchecked (no swagger in the folder): {sum(self.unchecked.values())} requests")
         for service, count in sorted(self.unchecked.items()):
             documented = DOCUMENTED.get(service)
@@ -110,18 +114,21 @@ def _judge_arm(specs: SpecFolder, entry: LogEntry, report: TrafficReport) -> Non
     if skipped_as_unused:
         report.failures.append(f"{where} ({operation.operation_id}): the example replay skips this as unused: "
                                f"{skipped_as_unused}")  # fmt: skip
-    allowed = _folder_versions(specs, operation)
-    if entry.api_version not in allowed:
+    versioned = specs.match(entry.method, entry.path, entry.api_version)
+    if versioned is None:
         newer = NEWER_THAN_FOLDER.get(service_of(entry.path))
         if newer and entry.api_version in newer.versions:
             report.unchecked[f"{service_of(entry.path)} at {entry.api_version}"] += 1
         else:
+            allowed = specs.api_versions(entry.method, entry.path)
             report.failures.append(
                 f"{where} ({operation.operation_id}): api-version {entry.api_version} is not one the folder's "
                 f"swaggers define ({', '.join(allowed)})"
             )
         return
+    operation = versioned
     report.checked[operation.operation_id] += 1
+    report.versions[f"{operation.operation_id} at {operation.api_version}"] += 1
     problems = [*_query_problems(operation, entry.query), *operation.body_errors(_body(entry.body))]
     report.failures.extend(f"{where} ({operation.operation_id}): {problem}" for problem in problems)
 
@@ -147,25 +154,17 @@ def answers_in(entries: Iterable[LogEntry]) -> list[Answer]:
 
 
 def judge_answers(specs: SpecFolder, answers: Iterable[Answer]) -> TrafficReport:
-    """Hold each answer to the response schema of its operation (at a version the folder has)."""
+    """Hold each answer to the response schema of its operation at the api-version it was asked at."""
     report = TrafficReport()
     for answer in answers:
-        operation = specs.match(answer.method, answer.path)
-        if operation is None or answer.query.get("api-version") not in _folder_versions(specs, operation):
+        operation = specs.match(answer.method, answer.path, answer.query.get("api-version"))
+        if operation is None:
             continue  # counted (as unchecked or failed) when its request was judged
         report.answers[operation.operation_id] += 1
         where = f"{answer.method} {answer.path} -> {answer.status}"
         problems = operation.response_errors(answer.status, answer.body)
         report.failures.extend(f"{where} ({operation.operation_id}): {problem}" for problem in problems)
     return report
-
-
-def _folder_versions(specs: SpecFolder, operation: Operation) -> list[str]:
-    """Every api-version the folder has a swagger of this operation for."""
-    shape = _shape(operation.template)
-    return sorted(
-        {op.api_version for op in specs.operations if op.method == operation.method and _shape(op.template) == shape}
-    )
 
 
 def _query_problems(operation: Operation, query: dict[str, str]) -> list[str]:
@@ -178,11 +177,6 @@ def _query_problems(operation: Operation, query: dict[str, str]) -> list[str]:
         if p.get("required") and name not in sent
     ]
     return problems
-
-
-def _shape(template: str) -> str:
-    """A template with its parameter names blanked, for finding the same operation in other versions."""
-    return re.sub(r"\{[^}]+\}", "{}", template.split("?")[0]).lower()
 
 
 def _body(body: Any) -> Any:
