@@ -3,8 +3,9 @@
 Learn serves every article under a locale (``/en-us/``, ``/ja-jp/``...): operators read the page
 in their own language, and the section anchors are the English heading ids in every locale, so
 one anchor works for all of them (Japanese pages are linked that way, e.g.
-``/ja-jp/azure/virtual-machines/windows/tutorial-manage-vm#vm-power-states``). The article paths are the published addresses listed in
-``azure/docs/SOURCES.md`` (shared folder) for the copies the playbooks cite.
+``/ja-jp/azure/virtual-machines/windows/tutorial-manage-vm#vm-power-states``). The article
+paths are the published addresses listed in ``azure/docs/SOURCES.md`` (shared folder) for the
+copies the playbooks cite.
 """
 
 from __future__ import annotations
