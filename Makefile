@@ -12,7 +12,7 @@ INFRA_STAMP := $(INFRA_VENV)/.installed
 CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(INFRA_BIN)/checkov --quiet --compact --skip-download
 PYTEST_WORKERS ?= 2
 
-.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean infra-lint infra-role
+.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean security reliability infra-lint infra-role
 
 .venv: $(STAMP)
 
@@ -78,7 +78,18 @@ clock: .venv
 	    $(BIN)/pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit tests/e2e || exit 1; \
 	done
 
-test: lint typecheck imports infra-lint pytest clock
+# bandit over the bot's code (config in pyproject.toml); pip-audit over the pinned constraints,
+# which says "skipped" rather than pass or fail when its vulnerability service is unreachable.
+security: .venv
+	$(BIN)/bandit -q -c pyproject.toml -r remediator playbooks
+	$(BIN)/python -m tests.security.pip_audit_gate constraints.txt
+
+# The long reliability scenarios (RELIABILITY.md): a throttling storm at 500 machines, SIGTERM at
+# each write point, every action of the printed role dropped in turn. Not part of `make test`.
+reliability: .venv
+	RELIABILITY=1 $(BIN)/pytest -q -s tests/reliability
+
+test: lint typecheck imports security infra-lint pytest clock
 
 bench: .venv
 	$(BIN)/python -m tests.bench.run

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from remediator import Change, Context, Estate, Finding, PolicyState, Resource
+from remediator import Change, Context, Estate, Finding, PolicyState, Resource, roles_of
 
 from ._policy_model import (
     ARC_MACHINE,
@@ -363,4 +363,6 @@ def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:
             "trigger_evaluation": task["trigger_evaluation"],
         },
         order=REMEDIATION_ORDER,
+        # Its deployments run as the assignment's identity: not started when granting its roles failed.
+        requires=(roles_of(str(body.get("properties", body).get("policyAssignmentId", ""))),),
     )

@@ -57,7 +57,7 @@ def detect(ctx: Context) -> Iterable[Finding]:
             severity="high" if patched else "medium",
             title="Extension operations are disallowed on the VM (allowExtensionOperations is false)",
             detail=(
-                "Update Manager installs and runs its patch extension on the VM; with "
+                "Update Manager installs and runs its patch extension on the VM; with "  # nosec B608
                 "osProfile.allowExtensionOperations false the extension check fails and there is no assessment "
                 "or patching"
                 + (" although the VM's patch settings hand patching to the platform" if patched else "")

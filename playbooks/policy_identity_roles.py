@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from remediator import Change, Context, Finding, Needs, Playbook, register
+from remediator import Change, Context, Finding, Needs, Playbook, register, roles_of
 
 from ._policy_model import (
     AUM_BUILTIN_IDS,
@@ -237,6 +237,8 @@ def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
                     "description": f"aum-remediator: for policy assignment {finding.data.get('assignment_id')}",
                 },
                 order=ROLE_ORDER,
+                # The remediation tasks of this assignment wait for its roles (held back if this fails).
+                provides=(roles_of(str(finding.data.get("assignment_id", ""))),),
             )
         )
     return changes

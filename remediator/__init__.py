@@ -19,6 +19,7 @@ from .model import Finding as Finding
 from .model import Outcome as Outcome
 from .model import Plan as Plan
 from .model import Scope as Scope
+from .model import roles_of as roles_of
 from .playbook import Context as Context
 from .playbook import Needs as Needs
 from .playbook import Playbook as Playbook

@@ -1,7 +1,9 @@
 """The `remediator` command. Maps results and errors to exit codes; nothing else exits.
 
 Exit codes (as ``terraform plan -detailed-exitcode``): 0 nothing left to fix; 2 changes pending;
-1 error (bad input, auth, config: nothing was changed); 3 apply finished but a change failed.
+1 error (bad input, auth, config: nothing was changed); 3 apply finished but a change failed;
+4 changes were applied but the check afterwards could not read the tenant; 130/143 interrupted
+by SIGINT/SIGTERM (the report is written first).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import Settings, build_settings, check_playbook_settings, validate_options
-from .engine import Engine, Guardrails, PlanResult, PlaybookRun
+from .config import Settings, build_settings, check_playbook_settings, validate_assignable_scope, validate_options
+from .engine import NOT_VERIFIED, Engine, Guardrails, PlanResult, PlaybookRun
 from .errors import RemediatorError, UsageError
 from .estate import Estate
 from .model import Plan
-from .permissions import custom_role, role_assignment_condition, validate_scopes
+from .permissions import custom_role, require_scopes, role_assignment_condition
+from .plan_binding import check_endpoint, check_tenant, match_fresh, plan_scope, plan_target, target_label
 from .planfile import read_plan, write_plan
 from .playbook import load_playbooks
 from .report import RENDERERS, PlaybookInfo, ReportContext, headline, render
@@ -34,9 +37,19 @@ from .report import logs as report_logs
 from .report.progress import MODES as PROGRESS_MODES
 from .report.progress import showing_progress
 from .report.validation import describe_settings
+from .runcontrol import RunControl
 
-EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED = 0, 1, 2, 3
-EXIT_MEANING = {0: "nothing left to fix", 1: "error", 2: "changes pending", 3: "a change failed"}
+EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 2, 3, 4
+EXIT_MEANING = {
+    0: "nothing left to fix",
+    1: "error",
+    2: "changes pending",
+    3: "a change failed",
+    4: "applied, not verified",
+    130: "interrupted",
+    143: "terminated",
+}
+PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 
 F = TypeVar("F", bound=Callable[..., Any])
 summary_log = logging.getLogger("remediator.summary")
@@ -219,18 +232,32 @@ def _runs(settings: Settings, warn: bool = True) -> list[PlaybookRun]:
     ]
 
 
-def _engine(settings: Settings, backend: Any) -> Engine:
+def _engine(settings: Settings, backend: Any, control: RunControl | None = None) -> Engine:
     guardrails = Guardrails(
         max_changes=settings.max_changes,
         exclude=settings.exclude,
         exclude_tags=settings.exclude_tags,
         concurrency=settings.concurrency,
     )
-    return Engine(backend, _runs(settings, warn=False), guardrails)
+    return Engine(backend, _runs(settings, warn=False), guardrails, control)
+
+
+def _check_writable(out: Path | None, flag: str = "--out") -> None:
+    """Fail before anything is read or applied when the report could not be written afterwards."""
+    if out is None:
+        return
+    existed = out.exists()
+    try:
+        with out.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{flag} {out}: cannot write: {exc.strerror or exc}") from None
+    if not existed:
+        out.unlink(missing_ok=True)
 
 
 def _extra_reports(values: Sequence[str]) -> list[tuple[str, Path]]:
-    """``--report FORMAT=FILE`` values, checked before anything runs."""
+    """``--report FORMAT=FILE`` values, checked (format and writability) before anything runs."""
     out: list[tuple[str, Path]] = []
     for value in values:
         fmt, sep, path = value.partition("=")
@@ -238,17 +265,9 @@ def _extra_reports(values: Sequence[str]) -> list[tuple[str, Path]]:
             raise UsageError(
                 f"invalid --report {value!r}: expected FORMAT=FILE with FORMAT one of {', '.join(sorted(RENDERERS))}"
             )
-        out.append((fmt, _writable(Path(path), "--report")))
+        _check_writable(Path(path), "--report")
+        out.append((fmt, Path(path)))
     return out
-
-
-def _writable(path: Path, flag: str) -> Path:
-    """A report's folder must exist before the run starts: a run must not end in a write error."""
-    if not path.parent.is_dir():
-        raise UsageError(f"{flag} {path}: no such directory {path.parent}")
-    if path.is_dir():
-        raise UsageError(f"{flag} {path}: is a directory")
-    return path
 
 
 def _report_context(
@@ -287,12 +306,20 @@ def _emit(
 ) -> None:
     base = ctx or ReportContext()
     text = render(plan, fmt, errors, notes, base if out is None else replace(base, color=False))
-    if out is None:
+    written = False
+    if out is not None:
+        try:
+            out.write_text(text, encoding="utf-8")
+            written = True
+        except OSError as exc:  # the outcomes must not be lost: they go to stdout instead
+            click.echo(f"error: --out {out}: cannot write ({exc.strerror or exc}); the report follows", err=True)
+    if not written:
         click.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
     for extra_fmt, path in reports:
-        path.write_text(render(plan, extra_fmt, errors, notes, replace(base, color=False)), encoding="utf-8")
+        try:
+            path.write_text(render(plan, extra_fmt, errors, notes, replace(base, color=False)), encoding="utf-8")
+        except OSError as exc:  # the main report holds the outcomes; say which extra one is missing
+            click.echo(f"error: --report {extra_fmt}={path}: cannot write ({exc.strerror or exc})", err=True)
 
 
 def _finish(command: str, plan: Plan, code: int) -> int:
@@ -320,17 +347,42 @@ def _finish(command: str, plan: Plan, code: int) -> int:
     return code
 
 
-def _plan(settings: Settings, estate: str | None, dry_run: bool) -> tuple[PlanResult, Plan]:
+def _label(settings: Settings, estate: str | None) -> str:
+    return target_label(estate, settings.arm_endpoint or PUBLIC_ARM_ENDPOINT)
+
+
+def _plan(settings: Settings, estate: str | None, dry_run: bool, control: RunControl) -> tuple[PlanResult, Plan]:
     from .runtime import open_target
 
     state = _state()
-    with showing_progress(state.progress, state.log_format), open_target(settings, estate) as target:
-        engine = _engine(settings, target.backend)
+    with showing_progress(state.progress, state.log_format), open_target(settings, estate, control) as target:
+        engine = _engine(settings, target.backend, control)
         if dry_run:
             result = engine.plan(settings.scope, target.now, dry_run=True)
         else:
             result = engine.run(settings.scope, target.now, rounds=settings.rounds)
-    return result, result.plan
+    plan = replace(result.plan, target=plan_target(_label(settings, estate), result.estate.tenant_id))
+    return result, plan
+
+
+def _unverified(plan: Plan, result_unverified: str = "") -> str:
+    """Why the run cannot say what it left behind ("" when it can)."""
+    if result_unverified:
+        return result_unverified
+    count = sum(1 for o in plan.outcomes if o.error is not None and o.error.code == NOT_VERIFIED)
+    return f"{count} applied changes could not be read back" if count else ""
+
+
+def _apply_exit(control: RunControl, plan: Plan, unverified: str) -> int | None:
+    """The exit code an apply forces (interrupted, failed, not verified), or None to go on."""
+    if control.stopping:
+        return control.exit_code
+    if plan.failed:
+        return EXIT_FAILED
+    if unverified:
+        click.echo(f"warning: applied, not verified: {unverified}", err=True)
+        return EXIT_UNVERIFIED
+    return None
 
 
 @cli.command()
@@ -339,17 +391,21 @@ def _plan(settings: Settings, estate: str | None, dry_run: bool) -> tuple[PlanRe
 def run(dry_run: bool, estate: str | None, fmt: str, out: Path | None, reports: tuple[str, ...], **kw: Any) -> int:
     """Detect, plan and (unless --dry-run) apply, then plan again."""
     extra = _extra_reports(reports)
-    if out is not None:
-        _writable(out, "--out")
+    _check_writable(out)
     settings = _settings(**kw)
     runs = _runs(settings)
-    result, plan = _plan(settings, estate, dry_run)
+    control = RunControl(settings.timeout_seconds)
+    with control.signals_handled():
+        result, plan = _plan(settings, estate, dry_run, control)
+    unverified = _unverified(plan, result.unverified)
+    notes = (*result.notes, f"applied, not verified: {unverified}") if unverified else result.notes
     ctx = _report_context(settings, runs, result.estate, out is None, result.seconds)
-    _emit(plan, fmt, out, result.errors, result.notes, ctx, extra)
+    _emit(plan, fmt, out, result.errors, notes, ctx, extra)
+    forced = None if dry_run else _apply_exit(control, plan, unverified)
+    if forced is not None:
+        return _finish("run", plan, forced)
     if result.errors:
         return _finish("run", plan, EXIT_ERROR if dry_run else EXIT_FAILED)
-    if plan.failed:
-        return _finish("run", plan, EXIT_FAILED)
     pending = plan.changes if dry_run else (plan.replan.changes if plan.replan else ())
     return _finish("run", plan, EXIT_PENDING if pending else EXIT_CLEAN)
 
@@ -373,13 +429,14 @@ def plan_cmd(
     plan_path, report_out = (plan_out, out) if plan_out is not None else (out, None)
     if plan_path is None:
         raise UsageError("plan needs --out FILE (or --plan-out FILE) to write the plan to")
-    _writable(plan_path, "--plan-out" if plan_out is not None else "--out")
-    if report_out is not None:
-        _writable(report_out, "--out")
+    _check_writable(plan_path, "--plan-out" if plan_out is not None else "--out")
+    _check_writable(report_out)
     extra = _extra_reports(reports)
     settings = _settings(**kw)
     runs = _runs(settings)
-    result, plan = _plan(settings, estate, dry_run=True)
+    control = RunControl(settings.timeout_seconds)
+    with control.signals_handled():
+        result, plan = _plan(settings, estate, dry_run=True, control=control)
     write_plan(plan, plan_path, result.errors, result.notes)
     ctx = _report_context(settings, runs, result.estate, report_out is None, result.seconds)
     _emit(plan, fmt, report_out, result.errors, result.notes, ctx, extra)
@@ -397,15 +454,20 @@ def plan_cmd(
 def apply(
     plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | None, reports: tuple[str, ...], **kw: Any
 ) -> int:
-    """Apply a plan written by `plan --out`; changes whose target moved since are skipped as stale."""
+    """Apply a plan written by `plan --out`: only the changes a plan made now also makes, only against
+    the tenant, endpoint and scope it was made for; changes whose target moved since are stale."""
+    from .azure import get_action
     from .runtime import open_target
 
     extra = _extra_reports(reports)
-    if out is not None:
-        _writable(out, "--out")
+    _check_writable(out)
     settings = _settings(**kw)
     runs = _runs(settings)
     plan = read_plan(plan_file)
+    for change in plan.changes:
+        get_action(change.action)  # an unknown action is bad input: one line, exit 1
+    check_endpoint(plan, _label(settings, estate))
+    scope = plan_scope(plan, settings.scope)
     ctx = _report_context(settings, runs, None, out is None)
     if not plan.changes:
         done = replace(plan, dry_run=False)
@@ -416,11 +478,25 @@ def apply(
             raise UsageError("refusing to apply without --yes when nobody can answer the prompt")
         click.confirm(f"Apply {len(plan.changes)} changes?", abort=True, err=True)
     state = _state()
-    with showing_progress(state.progress, state.log_format), open_target(settings, estate) as target:
-        applied = _engine(settings, target.backend).apply(plan)
-    _emit(applied, fmt, out, (), (), ctx, extra)
-    if applied.failed:
-        return _finish("apply", applied, EXIT_FAILED)
+    control = RunControl(settings.timeout_seconds)
+    with (
+        control.signals_handled(),
+        showing_progress(state.progress, state.log_format),
+        open_target(settings, estate, control) as target,
+    ):
+        engine = _engine(settings, target.backend, control)
+        fresh = engine.plan(scope, target.now, dry_run=True)
+        check_tenant(plan, fresh.estate.tenant_id)
+        kept, refused = match_fresh(plan.changes, fresh.plan.changes, engine.is_done)
+        done = engine.apply(replace(plan, changes=tuple(kept)))
+    by_id = {o.change_id: o for o in (*done.outcomes, *refused)}
+    applied = replace(done, changes=plan.changes, outcomes=tuple(by_id[c.id] for c in plan.changes))
+    unverified = _unverified(applied)
+    ctx = _report_context(settings, runs, fresh.estate, out is None)
+    _emit(applied, fmt, out, (), (f"applied, not verified: {unverified}",) if unverified else (), ctx, extra)
+    forced = _apply_exit(control, applied, unverified)
+    if forced is not None:
+        return _finish("apply", applied, forced)
     # A stale or skipped change is still to do: plan again against what the tenant holds now.
     pending = any(o.status in ("stale", "skipped") for o in applied.outcomes)
     return _finish("apply", applied, EXIT_PENDING if pending else EXIT_CLEAN)
@@ -476,7 +552,7 @@ def playbooks() -> int:
 )
 def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path: str | None, condition: bool) -> int:
     """Print a least-privilege custom role definition for the enabled playbooks and fixes."""
-    chosen = validate_scopes(tuple(scopes))
+    chosen = tuple(validate_assignable_scope(scope) for scope in require_scopes(tuple(scopes)))
     settings = build_settings(config_path=config_path, playbook_ids=playbook_ids)
     runs = _runs(settings)
     role = custom_role([r.playbook for r in runs], chosen, fixing={r.playbook.id for r in runs if r.fixing})
@@ -512,10 +588,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_ERROR)
     except RemediatorError as exc:
         click.echo(f"error: {exc.message}", err=True)
-        sys.exit(exc.exit_code if exc.exit_code != EXIT_FAILED else EXIT_ERROR)
+        sys.exit(exc.exit_code if exc.exit_code not in (EXIT_FAILED, EXIT_PENDING, EXIT_CLEAN) else EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
-        sys.exit(EXIT_ERROR)
+        sys.exit(130)
     except Exception as exc:  # the user gets one line; -vv logs the traceback
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", err=True)

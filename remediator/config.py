@@ -8,6 +8,7 @@ value is a `ConfigError` naming the file (or variable) and the JSON path.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -26,9 +27,12 @@ from .jsonpath import describe
 from .model import Scope
 from .playbook import Playbook, Registry
 from .report.doclinks import DEFAULT_LOCALE, validate_locale
+from .safe_input import MAX_SETTINGS_BYTES, InputError, id_problem, load_yaml, read_text
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MANAGEMENT_GROUP = re.compile(r"^[A-Za-z0-9_().-]{1,90}$")
+
+MIN_NOW_YEAR, MAX_NOW_YEAR = 2000, 2200
 
 ENV_ARM_ENDPOINT = "REMEDIATOR_ARM_ENDPOINT"
 ENV_CA_BUNDLE = "REMEDIATOR_CA_BUNDLE"
@@ -71,12 +75,38 @@ def validate_subscription_id(value: str) -> str:
     return value.lower()
 
 
+_ASSIGNABLE_SCOPE = re.compile(
+    r"^/(subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(/resourceGroups/[^/]{1,90})?"
+    r"|providers/Microsoft\.Management/managementGroups/[A-Za-z0-9_().-]{1,90})$",
+    re.IGNORECASE,
+)
+
+
+def validate_assignable_scope(value: str) -> str:
+    """A role definition's assignable scope: a subscription, resource group or management group id."""
+    parts = value.split("/")
+    if (
+        id_problem(value)
+        or not _ASSIGNABLE_SCOPE.match(value)
+        or (parts[1] == "subscriptions" and not GUID.match(parts[2]))
+    ):
+        raise UsageError(
+            f"invalid --scope {value!r}: expected /subscriptions/GUID, /subscriptions/GUID/resourceGroups/NAME "
+            "or /providers/Microsoft.Management/managementGroups/NAME"
+        )
+    return value
+
+
 def parse_now(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"invalid --now {value!r}: expected ISO 8601, e.g. 2026-11-26T09:00:00Z") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    # Playbooks add hours and days to the clock: a year at datetime's edge would overflow there.
+    if not MIN_NOW_YEAR <= parsed.year <= MAX_NOW_YEAR:
+        raise UsageError(f"invalid --now {value!r}: the year must be between {MIN_NOW_YEAR} and {MAX_NOW_YEAR}")
+    return parsed
 
 
 @cache
@@ -89,13 +119,9 @@ def _schema() -> dict[str, Any]:
 
 def read_settings_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config {path}: cannot read: {exc}") from None
-    try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(read_text(path, MAX_SETTINGS_BYTES, "config"))
+    except InputError as exc:
+        raise ConfigError(str(exc) if str(exc).startswith("config") else f"config {path.name}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -103,11 +129,29 @@ def read_settings_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config {path.name}: not valid YAML{where}: {problem}") from None
     if doc is None:
         return {}
+    infinite = _non_finite(doc)
+    if infinite is not None:
+        # YAML's .inf and .nan are floats: a deadline or poll interval of either never ends.
+        raise ConfigError(f"config {path.name}: {infinite}: not a finite number")
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(doc))
     if error is not None:
         raise ConfigError(f"config {path.name}: {describe(error)}")
-    assert isinstance(doc, dict)
+    if not isinstance(doc, dict):  # the schema says object; this keeps the type checker and -O honest
+        raise ConfigError(f"config {path.name}: $: expected a mapping")
     return doc
+
+
+def _non_finite(value: Any, where: str = "$") -> str | None:
+    """The JSON path of the first .inf/.nan in ``value``, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    if isinstance(value, dict):
+        items = ((f"{where}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((found for path, item in items if (found := _non_finite(item, path)) is not None), None)
 
 
 def build_settings(

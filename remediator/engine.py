@@ -25,6 +25,7 @@ from .errors import ArmOperationError
 from .estate import Estate, parent_id
 from .model import Change, Finding, Outcome, OutcomeError, Plan, Scope, fingerprint
 from .playbook import Context, Needs, Playbook
+from .runcontrol import Interrupted, RunControl
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +61,23 @@ class PlanResult:
     notes: tuple[str, ...] = ()
     # Seconds each playbook spent detecting and planning (summed over a run's rounds), for reports.
     seconds: Mapping[str, float] = field(default_factory=dict)
+    # Set when changes were applied but the plan made afterwards could not be read: the outcomes
+    # stand, what is left to fix is unknown (exit 4, DESIGN.md 3.1).
+    unverified: str = ""
 
 
 class Engine:
-    def __init__(self, backend: Backend, runs: Sequence[PlaybookRun], guardrails: Guardrails | None = None):
+    def __init__(
+        self,
+        backend: Backend,
+        runs: Sequence[PlaybookRun],
+        guardrails: Guardrails | None = None,
+        control: RunControl | None = None,
+    ):
         self.backend = backend
         self.runs = tuple(sorted(runs, key=lambda r: (r.playbook.phase, r.playbook.id)))
         self.guardrails = guardrails or Guardrails()
+        self.control = control or RunControl()
 
     def needs(self) -> Needs:
         total = Needs()
@@ -104,7 +115,8 @@ class Engine:
             try:
                 found = [f for f in run.playbook.detect(ctx) if not self._excluded(estate, f.resource_id)]
             except Exception as exc:  # one broken playbook must not stop the others
-                log.exception("playbook %s failed to detect", run.playbook.id)
+                # The error is in the report; the traceback only with -vv (never at default verbosity).
+                log.debug("playbook %s failed to detect", run.playbook.id, exc_info=True)
                 errors.append(f"playbook {run.playbook.id}: detect failed: {type(exc).__name__}: {exc}")
                 continue
             for finding in found:
@@ -120,7 +132,7 @@ class Engine:
                 try:
                     planned = [c for c in run.playbook.plan(ctx, finding)]
                 except Exception as exc:  # recorded, the other findings go on
-                    log.exception("playbook %s failed to plan %s", run.playbook.id, finding.id)
+                    log.debug("playbook %s failed to plan %s", run.playbook.id, finding.id, exc_info=True)
                     errors.append(f"playbook {run.playbook.id}: plan failed for {finding.resource_id}: {exc}")
                     continue
                 kept = _without_excluded(planned, lambda c: self._excluded(estate, c.resource_id))
@@ -192,6 +204,7 @@ class Engine:
         outcomes: list[Outcome] = []
         errors, notes = list(current.errors), list(current.notes)
         tried: set[str] = set()
+        unverified = ""
         for round_no in range(1, max(1, rounds) + 1):
             budget = self.guardrails.max_changes - len(changes)
             pending = [c for c in current.plan.changes if c.id not in tried][: max(0, budget)]
@@ -203,7 +216,15 @@ class Engine:
             tried.update(c.id for c in pending)
             changes += pending
             outcomes += applied.outcomes
-            current = self.plan(scope, now, dry_run=True)
+            if self.control.stopping:
+                unverified = "the run was interrupted; the plan after the apply was not made"
+                break
+            try:
+                current = self.plan(scope, now, dry_run=True)
+            except Exception as exc:  # the writes happened: report them, and say the check failed
+                log.debug("plan after apply failed", exc_info=True)
+                unverified = f"the plan after the apply could not be made: {exc}"
+                break
             for pid, spent in current.seconds.items():
                 seconds[pid] = seconds.get(pid, 0.0) + spent
             errors += [e for e in current.errors if e not in errors]
@@ -218,7 +239,11 @@ class Engine:
                 f"{len(lagging)} changes applied in this run still show in Resource Graph, which lags "
                 "ARM; they are not counted as pending"
             )
-        replan = replace(current.plan, changes=tuple(c for c in current.plan.changes if c.id not in done))
+        replan = (
+            None
+            if unverified
+            else replace(current.plan, changes=tuple(c for c in current.plan.changes if c.id not in done))
+        )
         plan = Plan(
             generated_at=current.plan.generated_at,
             dry_run=False,
@@ -228,12 +253,20 @@ class Engine:
             outcomes=tuple(outcomes),
             replan=replan,
         )
-        return PlanResult(plan=plan, estate=current.estate, errors=tuple(errors), notes=tuple(notes), seconds=seconds)
+        return PlanResult(
+            plan=plan,
+            estate=current.estate,
+            errors=tuple(errors),
+            notes=tuple(notes),
+            unverified=unverified,
+            seconds=seconds,
+        )
 
     # -- apply ------------------------------------------------------------------------------
     def apply(self, plan: Plan) -> Plan:
         """Execute the plan's changes in order; changes of one ``order`` run concurrently."""
         outcomes: dict[str, Outcome] = {}
+        failed: dict[str, str] = {}  # condition -> the failed change that was to provide it
         ordered = _ordered(plan.changes)
         progress.report("apply", 0, len(ordered), "changes")
         with ThreadPoolExecutor(max_workers=max(1, self.guardrails.concurrency)) as pool:
@@ -242,7 +275,15 @@ class Engine:
                 ready: list[Change] = []
                 for change in batch:
                     blocked = [d for d in change.depends_on if outcomes.get(d, _MISSING).status not in _DONE]
-                    if blocked:
+                    held = sorted({failed[k] for k in change.requires if k in failed})
+                    if held and not blocked:
+                        outcomes[change.id] = Outcome(
+                            change.id,
+                            "skipped",
+                            detail=f"held back: {', '.join(held)} failed, and this change needs it "
+                            f"({', '.join(k for k in change.requires if k in failed)})",
+                        )
+                    elif blocked:
                         outcomes[change.id] = Outcome(
                             change.id,
                             "skipped",
@@ -252,6 +293,8 @@ class Engine:
                         ready.append(change)
                 for change, outcome in zip(ready, pool.map(self._apply_one, ready), strict=True):
                     outcomes[change.id] = outcome
+                    if outcome.status == "failed":
+                        failed.update(dict.fromkeys(change.provides, change.id))
                     log.info(
                         "%s %s: %s%s",
                         change.action,
@@ -263,10 +306,23 @@ class Engine:
                     progress.report("apply", len(outcomes), len(ordered), "changes")
                 applied = [c for c in ready if outcomes[c.id].status == "applied"]
                 if applied:
-                    self.backend.settle(applied)
+                    try:
+                        self.backend.settle(applied)
+                    except Interrupted:  # the changes not yet started are skipped, as interrupted
+                        log.debug("settling interrupted")
         return replace(plan, dry_run=False, outcomes=tuple(outcomes[c.id] for c in plan.changes if c.id in outcomes))
 
+    def is_done(self, change: Change) -> bool:
+        """Does the live state already hold ``change.after``? (False when it cannot be read.)"""
+        try:
+            return _same(self.backend.read_state(change), change.after)
+        except Exception:  # unreadable is not done
+            log.debug("reading %s failed", change.id, exc_info=True)
+            return False
+
     def _apply_one(self, change: Change) -> Outcome:
+        if self.control.stopping:
+            return Outcome(change.id, "skipped", detail="not started: the run was interrupted")
         try:
             current = self.backend.read_state(change)
             if _same(current, change.after):
@@ -279,6 +335,16 @@ class Engine:
                     f"{dict(change.before)}; plan again",
                 )
             detail = self.backend.execute(change)
+        except ArmOperationError as exc:
+            return Outcome(change.id, "failed", OutcomeError(exc.code, exc.detail))
+        except Exception as exc:  # an unexpected failure fails this change only
+            log.debug("change %s failed", change.id, exc_info=True)
+            return Outcome(change.id, "failed", OutcomeError(type(exc).__name__, str(exc)))
+        return self._verify(change, detail)
+
+    def _verify(self, change: Change, detail: str) -> Outcome:
+        """Re-read what was just changed; a read that fails leaves the change applied, not verified."""
+        try:
             after = self.backend.read_state(change)
             if not _same(after, change.after):
                 return Outcome(
@@ -287,13 +353,14 @@ class Engine:
                     OutcomeError("VerificationFailed", f"expected {dict(change.after)}, found {dict(after)}"),
                 )
             return Outcome(change.id, "applied", detail=detail)
-        except ArmOperationError as exc:
-            return Outcome(change.id, "failed", OutcomeError(exc.code, exc.detail))
-        except Exception as exc:  # an unexpected failure fails this change only
-            log.exception("change %s failed", change.id)
-            return Outcome(change.id, "failed", OutcomeError(type(exc).__name__, str(exc)))
+        except Exception as exc:  # the write went through; only the check failed
+            log.debug("verification read of %s failed", change.id, exc_info=True)
+            return Outcome(
+                change.id, "applied", OutcomeError(NOT_VERIFIED, f"the read afterwards failed: {exc}"), detail=detail
+            )
 
 
+NOT_VERIFIED = "NotVerified"
 _MISSING = Outcome("", "skipped")
 _DONE = ("applied", "noop")
 
@@ -364,7 +431,16 @@ def _dedupe(changes: Iterable[Change]) -> list[Change]:
         kept = seen.setdefault(key, change)
         if kept is not change:
             alias[change.id] = kept.id
-    return [
-        replace(c, depends_on=tuple(dict.fromkeys(alias.get(d, d) for d in c.depends_on))) if alias else c
-        for c in seen.values()
-    ]
+            seen[key] = replace(kept, provides=tuple(dict.fromkeys((*kept.provides, *change.provides))))
+    result = list(seen.values())
+    # depends_on is part of a change's id: a change re-pointed at a kept twin gets a new id, and
+    # what depended on it is re-pointed in turn (a chain is finite, so this ends).
+    while alias:
+        renamed: dict[str, str] = {}
+        for i, change in enumerate(result):
+            deps = tuple(dict.fromkeys(alias.get(d, d) for d in change.depends_on))
+            if deps != change.depends_on:
+                result[i] = replace(change, depends_on=deps)
+                renamed[change.id] = result[i].id
+        alias = renamed
+    return result

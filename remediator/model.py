@@ -34,6 +34,11 @@ def short_hash(*parts: Any) -> str:
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()[:16]
 
 
+def roles_of(assignment_id: str) -> str:
+    """The condition "the roles of this policy assignment's identity are granted" (Change.provides/requires)."""
+    return f"roles-of:{assignment_id.lower()}"
+
+
 def fingerprint(state: Mapping[str, Any]) -> str:
     """The fingerprint of the state a change was planned against (its ``before``).
 
@@ -110,6 +115,11 @@ class Change:
     order: int = 50
     depends_on: tuple[str, ...] = ()
     fingerprint: str = ""
+    # Conditions across playbooks, by name: a change that ``requires`` one is held back (skipped,
+    # with the reason) when a change that ``provides`` it failed in the same apply. A remediation
+    # task needs the roles its assignment's identity is being granted, which another playbook plans.
+    provides: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -117,7 +127,19 @@ class Change:
 
     @property
     def id(self) -> str:
-        return "c-" + short_hash(self.finding_id, self.action, self.resource_id.lower(), self.params)
+        # Everything that decides what the change does is in its id, so an edit that keeps the id
+        # is no edit at all (a plan file's ``after``, ``order`` or ``depends_on`` cannot be changed
+        # behind it); ``before`` is covered by the fingerprint.
+        return "c-" + short_hash(
+            self.finding_id,
+            self.action,
+            self.resource_id.lower(),
+            self.params,
+            self.after,
+            self.order,
+            sorted(self.depends_on),
+            sorted(self.requires),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +154,8 @@ class Change:
             "order": self.order,
             "depends_on": list(self.depends_on),
             "fingerprint": self.fingerprint,
+            "provides": list(self.provides),
+            "requires": list(self.requires),
         }
 
 
@@ -172,6 +196,8 @@ class Plan:
     format_version: str = FORMAT_VERSION
     # Set by `run` after an apply: the findings and changes of the plan made against the result.
     replan: Plan | None = None
+    # What the plan was made against (tenant, endpoint): `apply` refuses it anywhere else.
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:

@@ -7,7 +7,6 @@ itself.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,27 +40,17 @@ GRANTABLE_ROLES = {
 }
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
 
-SCOPE = re.compile(
-    r"^(/subscriptions/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"(/resourceGroups/[-\w._()]{1,90})?"
-    r"|/providers/Microsoft\.Management/managementGroups/[A-Za-z0-9_().-]{1,90})$",
-    re.IGNORECASE,
-)
 
+def require_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """A custom role needs real assignable scopes: never a placeholder subscription.
 
-def validate_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
-    """A custom role needs real assignable scopes: never a placeholder subscription."""
+    Each scope's form is checked by ``config.validate_assignable_scope``.
+    """
     if not scopes:
         raise UsageError(
             "permissions needs --scope (repeatable): /subscriptions/ID, /subscriptions/ID/resourceGroups/NAME "
             "or /providers/Microsoft.Management/managementGroups/ID"
         )
-    for scope in scopes:
-        if not SCOPE.match(scope):
-            raise UsageError(
-                f"invalid scope {scope!r}: expected /subscriptions/ID, /subscriptions/ID/resourceGroups/NAME "
-                "or /providers/Microsoft.Management/managementGroups/ID"
-            )
     return scopes
 
 

@@ -20,6 +20,7 @@ import jsonschema
 from .errors import PlanFileError
 from .jsonpath import describe
 from .model import FORMAT_VERSION, Change, Finding, Outcome, OutcomeError, Plan, fingerprint
+from .safe_input import MAX_PLAN_BYTES, InputError, load_json, read_text
 
 
 def plan_to_json(plan: Plan, errors: tuple[str, ...] = (), notes: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -34,6 +35,8 @@ def plan_to_json(plan: Plan, errors: tuple[str, ...] = (), notes: tuple[str, ...
         "changes": [c.to_json() for c in plan.changes],
         "outcomes": [o.to_json() for o in plan.outcomes],
     }
+    if plan.target:
+        doc["target"] = dict(plan.target)
     if errors:
         doc["errors"] = list(errors)
     if notes:
@@ -59,16 +62,11 @@ def _schema() -> dict[str, Any]:
 
 
 def read_plan(path: Path) -> Plan:
-    name = path.name
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanFileError(f"plan {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"plan {path}: cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise PlanFileError(f"plan {name}: not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    return plan_from_json(doc, name)
+        doc = load_json(read_text(path, MAX_PLAN_BYTES, "plan"), f"plan {path.name}")
+    except InputError as exc:
+        raise PlanFileError(str(exc)) from None
+    return plan_from_json(doc, path.name)
 
 
 def plan_from_json(doc: Any, name: str = "plan") -> Plan:
@@ -98,6 +96,7 @@ def plan_from_json(doc: Any, name: str = "plan") -> Plan:
         for f in doc["findings"]
     )
     changes: list[Change] = []
+    seen: set[str] = set()
     for i, c in enumerate(doc["changes"]):
         change = Change(
             finding_id=c["finding_id"],
@@ -110,9 +109,14 @@ def plan_from_json(doc: Any, name: str = "plan") -> Plan:
             order=c.get("order", 50),
             depends_on=tuple(c.get("depends_on", ())),
             fingerprint=c["fingerprint"],
+            provides=tuple(c.get("provides", ())),
+            requires=tuple(c.get("requires", ())),
         )
         if change.id != c["id"] or change.fingerprint != fingerprint(change.before):
             raise PlanFileError(f"plan {name}: $.changes[{i}]: does not match its id or fingerprint (edited?)")
+        if change.id in seen:
+            raise PlanFileError(f"plan {name}: $.changes[{i}]: change {change.id} appears twice")
+        seen.add(change.id)
         changes.append(change)
     outcomes = tuple(
         Outcome(
@@ -136,4 +140,13 @@ def plan_from_json(doc: Any, name: str = "plan") -> Plan:
         outcomes=outcomes,
         tool_version=doc["tool_version"],
         format_version=version,
+        target=_target(doc.get("target"), name),
     )
+
+
+def _target(value: Any, name: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise PlanFileError(f"plan {name}: $.target: expected an object of strings")
+    return {str(k): v for k, v in value.items()}

@@ -15,6 +15,7 @@ from .azure import ApplySettings, ArmSession, AzureBackend
 from .config import Settings
 from .engine_backend import Backend
 from .errors import UsageError
+from .runcontrol import RunControl
 
 EMULATOR_POLL = 0.05
 
@@ -26,7 +27,7 @@ class Target:
     now: datetime | None
 
 
-def apply_settings(settings: Settings, default_poll: float = 5.0) -> ApplySettings:
+def apply_settings(settings: Settings, default_poll: float = 5.0, control: RunControl | None = None) -> ApplySettings:
     poll = settings.poll_seconds if settings.poll_seconds is not None else default_poll
     return ApplySettings(
         provider_registration_timeout=settings.timeout_seconds,
@@ -39,14 +40,15 @@ def apply_settings(settings: Settings, default_poll: float = 5.0) -> ApplySettin
         conflict_poll_interval=poll,
         # The emulator authorizes a role the moment it is assigned.
         role_propagation_wait=0.0 if default_poll == EMULATOR_POLL else 180.0,
+        control=control or RunControl(settings.timeout_seconds),
     )
 
 
 @contextmanager
-def open_target(settings: Settings, estate: str | None = None) -> Iterator[Target]:
+def open_target(settings: Settings, estate: str | None = None, control: RunControl | None = None) -> Iterator[Target]:
     if estate is None:
         session = ArmSession.create(settings.arm_endpoint, settings.ca_bundle)
-        backend = AzureBackend(session, apply_settings(settings))
+        backend = AzureBackend(session, apply_settings(settings, control=control))
         try:
             yield Target(backend=backend, now=settings.now)
         finally:
@@ -65,7 +67,7 @@ def open_target(settings: Settings, estate: str | None = None) -> Iterator[Targe
     # The estate's own clock (DESIGN.md 3.3) unless --now overrides it; None means the wall clock.
     now = settings.now or emulator.state.now
     with emulator.serve(port=0) as endpoint:
-        backend = AzureBackend(ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL))
+        backend = AzureBackend(ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL, control))
         try:
             yield Target(backend=backend, now=now)
         finally:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
 from ..errors import ArmOperationError, AzureAccessError
 
@@ -99,6 +99,8 @@ def arm_errors() -> Iterator[None]:
         raise to_access_error(exc) from None
     except HttpResponseError as exc:
         raise to_arm_error(exc) from None
+    except AzureError as exc:  # no answer at all: a dropped connection, a timeout (after the retries)
+        raise ArmOperationError(type(exc).__name__, _first_line(exc)) from None
 
 
 @contextmanager
@@ -110,3 +112,10 @@ def read_errors() -> Iterator[None]:
         raise to_access_error(exc) from None
     except HttpResponseError as exc:
         raise AzureAccessError(f"Azure read failed: {error_code(exc)}: {error_message(exc)}") from None
+    except AzureError as exc:
+        raise AzureAccessError(f"Azure read failed: {type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from .clients import ArmClients
 from .inventory import read_estate
 from .session import ArmSession, EmulatorEndpoint
 from .settings import ApplySettings
+from .write_guard import WriteScope, check_write
 
 SETTLING_ACTIONS = frozenset({"create-role-assignment"})
 
@@ -29,6 +29,8 @@ class AzureBackend:
         self.session = session
         self.settings = settings or ApplySettings()
         self.clients = ArmClients(session, self.settings)
+        # Set by the first inventory: writes land only below what it resolved (see write_guard).
+        self.write_scope: WriteScope | None = None
 
     @classmethod
     def create(
@@ -45,7 +47,12 @@ class AzureBackend:
         return cls(ArmSession.for_endpoint(ep), settings)
 
     def read_estate(self, scope: Scope, needs: Needs, now: datetime | None) -> Estate:
-        return read_estate(self.clients, scope, needs, now)
+        estate = read_estate(self.clients, scope, needs, now)
+        if self.write_scope is None:
+            self.write_scope = WriteScope(
+                frozenset(s.subscription_id.lower() for s in estate.subscriptions), scope.management_group
+            )
+        return estate
 
     def read_state(self, change: Change) -> Mapping[str, Any]:
         action = get_action(change.action)
@@ -55,6 +62,7 @@ class AzureBackend:
 
     def execute(self, change: Change) -> str:
         action = get_action(change.action)
+        check_write(change, self.write_scope)
         with arm_errors():
             return action.execute(self.clients, change)
 
@@ -65,7 +73,8 @@ class AzureBackend:
         remediation tasks that follow fail with AuthorizationFailed against real Azure.
         """
         if any(c.action in SETTLING_ACTIONS for c in applied) and self.settings.role_propagation_wait > 0:
-            time.sleep(self.settings.role_propagation_wait)
+            wait = min(self.settings.role_propagation_wait, self.settings.control.remaining())
+            self.settings.control.sleep(wait, "waiting for new role assignments to take effect")
             return f"waited {self.settings.role_propagation_wait:g}s for new role assignments to take effect"
         return ""
 

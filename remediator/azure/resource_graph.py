@@ -22,6 +22,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from .. import progress
+from ..errors import AzureAccessError
 from .arm_errors import read_errors
 from .clients import ArmClients
 
@@ -144,7 +145,9 @@ class GraphReader:
     def _wait_for_quota(self) -> None:
         delay = self._resume_at - time.monotonic()
         if delay > 0:
-            time.sleep(delay)
+            # Paced, not fatal: wait for the announced reset (bounded by the run's deadline).
+            control = self.clients.settings.control
+            control.sleep(min(delay, control.remaining()), "Resource Graph quota")
 
     @staticmethod
     def _send(graph: Any, request: QueryRequest) -> tuple[dict[str, Any], Mapping[str, str]]:
@@ -177,7 +180,7 @@ class GraphReader:
         rows: list[dict[str, Any]] = []
         for target in scope.requests():
             skip_token: str | None = None
-            while True:
+            for _page in range(settings.max_pages):
                 options = QueryRequestOptions(
                     top=settings.resource_graph_page_size, skip_token=skip_token, result_format="objectArray"
                 )
@@ -195,4 +198,9 @@ class GraphReader:
                 skip_token = page.get("$skipToken")
                 if not skip_token:
                     break
+            else:
+                # A $skipToken that never ends (a broken or hostile endpoint) must not hold the run.
+                raise AzureAccessError(
+                    f"Resource Graph: still paging after {settings.max_pages} pages of {len(rows)} rows; giving up"
+                )
         return rows

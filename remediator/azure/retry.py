@@ -3,9 +3,12 @@
 Two layers, each owning distinct conditions, so no condition is retried twice:
 
 * HTTP transients — 408, 429, 5xx, connection errors — belong to azure-core's ``RetryPolicy``,
-  which honours ``Retry-After``. `http_retry_policy` configures it from `ApplySettings`; the
-  client factory puts it in every client's pipeline (see `pipeline_policies`). Nothing here
-  retries those again.
+  which honours ``Retry-After``. `http_retry_policy` configures it from `ApplySettings` (one
+  budget, ``http_retry_total``, for every kind of retry), and `DeadlineRetryPolicy` adds what the
+  SDK's lacks: a 429 is retried on every method (ARM refuses a throttled request before it
+  reaches the resource provider, so repeating a PATCH or POST is safe), and every sleep is
+  bounded by the run's deadline and wakes on SIGINT/SIGTERM. The client factory puts it in
+  every client's pipeline (see `pipeline_policies`). Nothing here retries those again.
 * ARM conditions the SDK does not retry are declared below as `RetryRule` data and applied
   with tenacity: a principal not yet replicated after identity creation, another operation in
   progress, a provider still Registering, a remediation still running.
@@ -20,14 +23,15 @@ is a planned, bounded ``register-provider`` change instead of a side effect of a
 from __future__ import annotations
 
 import functools
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline import policies
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 from tenacity import (
     RetryError,
@@ -38,7 +42,7 @@ from tenacity import (
     wait_fixed,
 )
 
-from ..errors import ArmOperationError
+from ..errors import ArmOperationError, AzureAccessError
 from .settings import ApplySettings
 
 T = TypeVar("T")
@@ -117,11 +121,21 @@ def call_with_retry(
     interval = min(r.interval(settings) for r in rule_set)
     retrying = Retrying(
         retry=retry_if_exception(lambda exc: any(r.matches(exc) for r in rule_set)),
-        stop=stop_after_delay(timeout),
+        stop=stop_after_delay(min(timeout, settings.control.remaining())),
         wait=wait_fixed(interval),
+        sleep=_bounded_sleep(settings, rule_set[0].name),
         reraise=True,
     )
     return retrying(fn, *args, **kwargs)
+
+
+def _bounded_sleep(settings: ApplySettings, what: str) -> Callable[[float], None]:
+    """tenacity's sleep, through the run's control: a stop wakes it, the deadline caps it."""
+
+    def sleep(seconds: float) -> None:
+        settings.control.sleep(min(seconds, settings.control.remaining()), what)
+
+    return sleep
 
 
 def retrying_on(
@@ -162,12 +176,14 @@ def poll_until(
     the operation, the first read is almost always "not yet").
     """
     interval = rule.interval(settings)
+    sleep = _bounded_sleep(settings, rule.name)
     if first_wait:
-        time.sleep(interval)
+        sleep(interval)
     retrying = Retrying(
         retry=retry_if_result(lambda value: not done(value)),
-        stop=stop_after_delay(rule.timeout(settings)),
+        stop=stop_after_delay(min(rule.timeout(settings), settings.control.remaining())),
         wait=wait_fixed(interval),
+        sleep=sleep,
     )
     try:
         return retrying(read)
@@ -175,13 +191,81 @@ def poll_until(
         raise PollTimeout(rule, exc.last_attempt.result()) from None
 
 
+class DeadlineRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
+    """azure-core's RetryPolicy, with 429 retried on every method and sleeps bounded by the run.
+
+    ARM answers a throttled request with 429 and ``Retry-After`` before the request reaches the
+    resource provider ("If you send a request before the retry value has elapsed, your request
+    isn't processed", learn.microsoft.com/azure/azure-resource-manager/management/
+    request-limits-and-throttling), so a PATCH or POST that got 429 did nothing and can be sent
+    again; azure-core retries POST/PATCH only on 500/503/504 when no ``Retry-After`` is given.
+    """
+
+    def __init__(self, settings: ApplySettings) -> None:
+        total = settings.http_retry_total
+        # retry_status, retry_connect and retry_read default to 3 in azure-core: one budget for all.
+        super().__init__(
+            retry_total=total,
+            retry_status=total,
+            retry_connect=total,
+            retry_read=total,
+            retry_backoff_factor=settings.http_retry_backoff_factor,
+            retry_backoff_max=settings.http_retry_backoff_max,
+        )
+        self.control = settings.control
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        """One request and its retries end by the run's deadline too (azure-core's absolute timeout)."""
+        settings: dict[str, Any] = super().configure_retries(options)
+        settings["timeout"] = min(settings["timeout"], max(self.control.remaining(), 0.001))
+        return settings
+
+    def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
+        if response is not None and response.status_code == 429:
+            return True
+        return bool(super()._is_method_retryable(settings, request, response=response))
+
+    def _sleep_for_retry(self, response: Any, transport: Any) -> bool:
+        retry_after = self.get_retry_after(response)
+        if not retry_after:
+            return False
+        request = response.http_request
+        self.control.sleep(retry_after, f"{request.method} {request.url.split('?')[0]}: Retry-After")
+        return True
+
+    def _sleep_backoff(self, settings: Any, transport: Any) -> None:
+        backoff = self.get_backoff_time(settings)
+        if backoff > 0:
+            self.control.sleep(min(backoff, self.control.remaining()), "retry backoff")
+
+
+class PageBoundPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Ends a listing whose ``nextLink`` never runs out (a broken or hostile endpoint) with a clear error.
+
+    ARM pages carry a ``$skiptoken`` in their ``nextLink``; the SDK's pagers follow it for as long
+    as there is one. Consecutive ``$skiptoken`` requests to one path on one thread count as one
+    listing; past ``max_pages`` the listing stops.
+    """
+
+    def __init__(self, max_pages: int) -> None:
+        self.max_pages = max_pages
+        self._pages = threading.local()
+
+    def on_request(self, request: Any) -> None:
+        url = urlsplit(request.http_request.url)
+        token = any(k.lower() == "$skiptoken" for k, _ in parse_qsl(url.query))
+        counts: dict[str, int] = getattr(self._pages, "counts", None) or {}
+        self._pages.counts = counts
+        key = url.path.lower()
+        counts[key] = counts.get(key, 0) + 1 if token else 0
+        if counts[key] > self.max_pages:
+            counts[key] = 0
+            raise AzureAccessError(f"{url.path}: still paging after {self.max_pages} pages (nextLink never ends)")
+
+
 def http_retry_policy(settings: ApplySettings) -> RetryPolicy[Any, Any]:
-    """azure-core's RetryPolicy: 408/429/500/502/503/504 and connection errors, Retry-After honoured."""
-    return RetryPolicy(
-        retry_total=settings.http_retry_total,
-        retry_backoff_factor=settings.http_retry_backoff_factor,
-        retry_backoff_max=settings.http_retry_backoff_max,
-    )
+    """408/429/500/502/503/504 and connection errors, ``http_retry_total`` times, Retry-After honoured."""
+    return DeadlineRetryPolicy(settings)
 
 
 def pipeline_policies(
@@ -202,6 +286,7 @@ def pipeline_policies(
         policies.ProxyPolicy(),
         policies.ContentDecodePolicy(),
         policies.RedirectPolicy(),
+        PageBoundPolicy(settings.max_pages),
         http_retry_policy(settings),
         ARMChallengeAuthenticationPolicy(credential, credential_scope),
         policies.CustomHookPolicy(),

@@ -6,7 +6,9 @@ everything below it reads these numbers and nothing else. Tests pass short inter
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ..runcontrol import RunControl
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,7 @@ class ApplySettings:
     resource_graph_page_size: int = 1000
     # Upper bound on one wait for an exhausted Resource Graph quota.
     resource_graph_quota_max_wait: float = 60.0
+    # Pages one listing may take before the bot gives up (a nextLink/$skipToken that never ends).
+    max_pages: int = 10000
+    # The run's deadline and stop request: every wait of the Azure layer sleeps through it.
+    control: RunControl = field(default_factory=RunControl, compare=False)

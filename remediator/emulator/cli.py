@@ -49,14 +49,16 @@ def _parse_fault(text: str) -> Fault:
 
 @emulator.command()
 @click.option("--estate", "estate", required=True, help="Estate file, or a bundled estate NAME (e.g. demo).")
-@click.option("--port", type=int, default=0, show_default=True, help="Port (0: any free port).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--latency-ms", type=float, default=None, help="Added latency per request.")
+@click.option("--latency-ms", type=click.FloatRange(0, 60000), default=None, help="Added latency per request.")
 @click.option("--throttling/--no-throttling", default=None, help="ARM and Resource Graph throttling.")
-@click.option("--provider-polls", type=int, default=None, help="GETs a provider registration takes.")
-@click.option("--lro-polls", type=int, default=None, help="Polls a long-running operation takes.")
-@click.option("--remediation-polls", type=int, default=None, help="Polls each state of a remediation takes.")
-@click.option("--page-size", type=int, default=None, help="Items per ARM list page.")
+@click.option("--provider-polls", type=click.IntRange(0, 10000), default=None, help="GETs a registration takes.")
+@click.option("--lro-polls", type=click.IntRange(0, 10000), default=None, help="Polls a long-running operation takes.")
+@click.option(
+    "--remediation-polls", type=click.IntRange(0, 10000), default=None, help="Polls each state of a remediation takes."
+)
+@click.option("--page-size", type=click.IntRange(1, 5000), default=None, help="Items per ARM list page.")
 @click.option(
     "--log-response-body-bytes",
     type=click.IntRange(min=0),

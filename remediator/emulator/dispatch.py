@@ -22,6 +22,7 @@ from typing import Any
 from werkzeug.wrappers import Request as WzRequest
 from werkzeug.wrappers import Response as WzResponse
 
+from remediator.emulator import caller_rbac
 from remediator.emulator.auth import TokenAuthority
 from remediator.emulator.gate import DROP_CONNECTION, RequestGate
 from remediator.emulator.routing import (
@@ -99,6 +100,9 @@ class EmulatorWsgi:
             return route_.name, gated
         try:
             refusal = subscription_refusal(self.state, request)
+            if refusal is None and self.state.knobs.rbac:
+                with self.state.lock:
+                    refusal = caller_rbac.refusal(self.state, request)
             if refusal is not None:
                 response = refusal
             else:

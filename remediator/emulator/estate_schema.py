@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from remediator.emulator.store import is_resource_id, resource_type_of, split_id, subscription_of
 from remediator.errors import UsageError
+from remediator.safe_input import MAX_ESTATE_BYTES, InputError, read_text
 
 
 def _optional(module: str) -> Any:
@@ -91,17 +92,17 @@ def read_estate(source: str | Path | Mapping[str, Any]) -> tuple[str, dict[str, 
                 f"(bundled: {', '.join(bundled_estates())})"
             )
         try:
-            raw = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise EstateError(f"estate {text_source}: no such file") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise EstateError(f"estate {text_source}: cannot read it ({error})") from None
+            raw = read_text(path, MAX_ESTATE_BYTES, "estate")
+        except InputError as error:
+            raise EstateError(str(error)) from None
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError as error:
         raise EstateError(
             f"estate {label}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
+    except RecursionError:
+        raise EstateError(f"estate {label}: JSON nested too deeply") from None
     return label, parsed
 
 

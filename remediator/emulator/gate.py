@@ -97,6 +97,7 @@ class RequestGate:
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._graph: dict[str, QuotaWindow] = {}
         self._fault_hits: dict[int, int] = {}
+        self._writes = 0
         self._random = random.Random(state.knobs.seed)
 
     def before(self, route: Route, request: Request) -> Response | None:
@@ -108,7 +109,7 @@ class RequestGate:
         if fault is not None:
             if fault.drop:
                 return DROP_CONNECTION
-            return arm_error(fault.status, fault.code, fault.message)
+            return arm_error(fault.status, fault.code, fault.message, fault.headers() or None)
         if not knobs.throttling:
             return None
         if route.name == GRAPH_ROUTE:
@@ -124,7 +125,12 @@ class RequestGate:
     # --- faults ------------------------------------------------------------------------------
 
     def _fault_for(self, route: Route, request: Request) -> Fault | None:
+        if request.method in ("PUT", "PATCH", "DELETE") or (request.method == "POST" and route.name != GRAPH_ROUTE):
+            with self._lock:
+                self._writes += 1
         for index, fault in enumerate(self.state.knobs.faults):
+            if fault.after_writes and self._writes <= fault.after_writes:
+                continue
             if fault.method and fault.method.upper() != request.method:
                 continue
             if fault.route != route.name and fault.route.lower() not in request.path.lower():

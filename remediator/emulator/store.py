@@ -76,6 +76,9 @@ def is_resource_id(value: str) -> bool:
     parts = split_id(value)
     if not value.startswith("/") or len(parts) < 2 or len(parts) % 2 == 1:
         return False
+    # ARM never returns an id with an empty, "." or ".." segment: such an id climbs elsewhere.
+    if "//" in value.rstrip("/") or any(part in (".", "..") for part in parts):
+        return False
     first = parts[0].lower()
     if first not in ("subscriptions", "providers"):
         return False

@@ -130,5 +130,5 @@ def test_a_bad_report_option_is_refused_before_anything_runs(tmp_path: Path) -> 
     missing = tmp_path / "no-such-dir" / "r.html"
     for args in (["--report", f"html={missing}"], ["--out", str(missing)]):
         result = run_cli(["run", "--estate", "demo", *args])
-        assert result.code == 1 and result.stderr.startswith(f"error: {args[0]} {missing}: no such directory")
+        assert result.code == 1 and result.stderr.startswith(f"error: {args[0]} {missing}: cannot write")
         assert "remediator run:" not in result.stderr and result.stdout == ""

@@ -76,8 +76,8 @@ def test_the_role_is_assignable_only_where_asked() -> None:
     ("args", "message"),
     [
         ([], "permissions needs --scope"),
-        (["--scope", "/subscriptions/00000000"], "invalid scope '/subscriptions/00000000'"),
-        (["--scope", "landing-zones"], "invalid scope 'landing-zones'"),
+        (["--scope", "/subscriptions/00000000"], "invalid --scope '/subscriptions/00000000'"),
+        (["--scope", "landing-zones"], "invalid --scope 'landing-zones'"),
     ],
 )
 def test_a_missing_or_malformed_scope_is_one_clear_error(args: list[str], message: str) -> None:

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from typing import Any
 
 from remediator.emulator import api_versions
+from remediator.emulator.authorization import permitted
 from remediator.emulator.gate import GRAPH_ROUTE
 from remediator.emulator.graph.functions import KqlError
 from remediator.emulator.graph.parser import compile_query, evaluate
@@ -72,8 +73,24 @@ def _in_scope(state: EmulatorState, body: dict[str, Any]) -> tuple[tuple[str, ..
     return ("tenant",), None
 
 
-def _run(state: EmulatorState, query: str, body: dict[str, Any]) -> list[Row]:
+def _visible(state: EmulatorState, viewer: str, rows: list[Row]) -> list[Row]:
+    """The rows ``viewer`` may read: "Without at least read permissions to the Azure object or object
+    group, results aren't returned" (learn.microsoft.com/azure/governance/resource-graph/overview,
+    Permissions in Azure Resource Graph). Only with the ``rbac`` knob on (caller_rbac.py).
+    Policy state rows are left alone: which permission Azure checks for them is not documented."""
+    return [
+        row
+        for row in rows
+        if not row.get("id")
+        or str(row.get("type", "")).lower().startswith("microsoft.policyinsights/")
+        or permitted(state, viewer, f"{row.get('type')}/read", str(row.get("id")))
+    ]
+
+
+def _run(state: EmulatorState, query: str, body: dict[str, Any], viewer: str = "") -> list[Row]:
     scope_key, predicate = _in_scope(state, body)
+    if viewer:
+        scope_key = (*scope_key, "viewer", viewer.lower())
     cache: OrderedDict[tuple[Any, ...], list[Row]] = state.extras.setdefault("graph.results", OrderedDict())
     fingerprint = (
         state.store.version,
@@ -95,7 +112,8 @@ def _run(state: EmulatorState, query: str, body: dict[str, Any]) -> list[Row]:
         if name.lower() not in TABLES:
             raise KqlError(f"unsupported table '{name}'; supported: {', '.join(TABLES)}")
         rows = table_rows(state, name.lower(), types)
-        return rows if predicate is None else [row for row in rows if predicate(row)]
+        rows = rows if predicate is None else [row for row in rows if predicate(row)]
+        return _visible(state, viewer, rows) if viewer else rows
 
     try:
         rows = evaluate(pipeline, table)
@@ -153,7 +171,7 @@ def resource_graph_query(state: EmulatorState, request: Request) -> Response:
         raise _bad_request(f"options.$skip must be a non-negative integer, got {skip!r}.", "InvalidSkip")
     page_size = top or MAX_TOP
     offset = decode_skip_token(options.get("$skipToken")) if options.get("$skipToken") else skip
-    rows = _run(state, query, body)
+    rows = _run(state, query, body, request.principal if state.knobs.rbac else "")
     page = copy.deepcopy(rows[offset : offset + page_size])
     out: dict[str, Any] = {
         "totalRecords": len(rows),
