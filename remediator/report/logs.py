@@ -68,7 +68,8 @@ def configure(verbose: int, log_format: str, run_id: str) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(logging.WARNING)
+    # -vv is everything, the HTTP client's wire lines (urllib3) included.
+    root.setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
     logging.getLogger("remediator").setLevel(
         logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     )
