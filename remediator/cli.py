@@ -38,6 +38,7 @@ from .report.progress import MODES as PROGRESS_MODES
 from .report.progress import showing_progress
 from .report.validation import describe_settings
 from .runcontrol import RunControl
+from .shards import Shard, merge_plans, messages_of, owned, shard_from
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 2, 3, 4
 EXIT_MEANING = {
@@ -142,6 +143,7 @@ def report_options(f: F) -> F:
 
 def selector_options(f: F) -> F:
     f = target_options(f)
+    f = option("--shard", envvar="shard", help="INDEX/COUNT: plan only this replica's share of the subscriptions.")(f)
     f = report_options(f)
     f = option("--now", envvar="now", help="The clock for time-based playbooks (ISO 8601).")(f)
     return scope_options(f)
@@ -197,6 +199,18 @@ def cli(ctx: click.Context, verbose: int, log_format: str, progress_mode: str, p
 
 
 def _settings(**kw: Any) -> Settings:
+    return _sharded(kw.get("shard"), _unsharded_settings(**kw))
+
+
+def _sharded(flag: str | None, settings: Settings) -> Settings:
+    """Settings whose scope is one shard's (``--shard``, else REMEDIATOR_SHARD), or unchanged."""
+    shard = shard_from(flag)
+    if shard is None:
+        return settings
+    return replace(settings, scope=replace(settings.scope, shard_index=shard.index, shard_count=shard.count))
+
+
+def _unsharded_settings(**kw: Any) -> Settings:
     return build_settings(
         config_path=kw["config_path"],
         subscriptions=kw.get("subscriptions", ()),
@@ -222,9 +236,11 @@ def _runs(settings: Settings, warn: bool = True) -> list[PlaybookRun]:
     for warning in check_playbook_settings(settings, registry):
         if warn:
             config_log.warning("%s", warning)
+    scope = settings.scope
+    shard = Shard(scope.shard_index, scope.shard_count) if scope.shard_count > 1 else None
     return [
         PlaybookRun(
-            playbook=pb,
+            playbook=owned(pb, shard) if shard else pb,
             options=settings.playbooks[pb.id].options if pb.id in settings.playbooks else {},
             fix_enabled=settings.playbooks[pb.id].fix if pb.id in settings.playbooks else None,
         )
@@ -563,6 +579,36 @@ def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path:
     else:
         click.echo(json.dumps(role, indent=2))
     return EXIT_CLEAN
+
+
+@cli.group()
+def report() -> None:
+    """Work with reports and plans written by earlier runs."""
+
+
+@report.command("merge")
+@click.argument("plan_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@report_options
+def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None, reports: tuple[str, ...], **kw: Any) -> int:
+    """Join the JSON plans of a sharded run (--shard) into one report; exit as `plan` would."""
+    plans = [read_plan(path) for path in plan_files]
+    merged = merge_plans(plans, [str(p) for p in plan_files])
+    errors: list[str] = []
+    notes: list[str] = []
+    for path in plan_files:
+        more_errors, more_notes = messages_of(path)
+        errors += more_errors
+        notes += more_notes
+    extra = _extra_reports(reports)
+    _check_writable(out)
+    settings = build_settings(locale=kw.get("locale"), top=kw.get("top"))
+    ctx = _report_context(settings, _runs(settings, warn=False), None, out is None)
+    _emit(merged, fmt, out, tuple(errors), tuple(notes), ctx, extra)
+    if errors:
+        return EXIT_ERROR  # a shard planned from an incomplete view: the union is not the whole plan
+    if merged.failed:
+        return EXIT_FAILED
+    return EXIT_PENDING if merged.changes else EXIT_CLEAN
 
 
 def _mount_emulator() -> None:
