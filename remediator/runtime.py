@@ -14,6 +14,7 @@ from datetime import datetime
 from .azure import ApplySettings, ArmSession, AzureBackend
 from .config import Settings
 from .engine_backend import Backend
+from .errors import UsageError
 from .runcontrol import RunControl
 
 EMULATOR_POLL = 0.05
@@ -70,8 +71,14 @@ def open_target(settings: Settings, estate: str | None = None, control: RunContr
         finally:
             backend.close()
         return
-    # Imported here: the emulator (Werkzeug, trustme) is only needed for --estate.
-    from .emulator import Emulator
+    # Imported here: the emulator (Werkzeug, trustme, lark) is only needed for --estate, and the
+    # production image does not carry it (the `emulator` extra).
+    try:
+        from .emulator import Emulator
+    except ImportError as exc:
+        raise UsageError(
+            f"--estate needs the emulator, which is not installed ({exc.name}): pip install 'aum-remediator[emulator]'"
+        ) from None
 
     emulator = Emulator.load(estate)
     # The estate's own clock (DESIGN.md 3.3) unless --now overrides it; None means the wall clock.
