@@ -22,6 +22,7 @@ from remediator.emulator import (
     rp_operations,
     subscriptions,
 )
+from remediator.emulator.blob import routes as blob_storage
 from remediator.emulator.graph import routes as resource_graph
 from remediator.emulator.routing import Route
 
@@ -37,6 +38,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     authorization,
     maintenance,
     compute,
+    blob_storage,
     arm_generic,
 )
 
