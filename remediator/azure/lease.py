@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import jwt
@@ -98,7 +98,7 @@ class RunLease:
                 self.lease.acquire(lease_duration=self.duration)
                 break
             except HttpResponseError as exc:
-                if exc.error_code != "LeaseAlreadyPresent":
+                if _code(exc) != "LeaseAlreadyPresent":
                     raise self._error("acquire", exc) from None
             waited = time.monotonic() - started
             if waited >= self.wait:
@@ -128,7 +128,7 @@ class RunLease:
             logger.warning(
                 "run lease %s not released (%s); it expires within %ss",
                 self.blob.blob_name,
-                exc.error_code,
+                _code(exc),
                 self.duration,
             )
 
@@ -140,7 +140,7 @@ class RunLease:
             except HttpResponseError as exc:
                 # Lost (broken by an operator, or expired while the machine slept): another run may
                 # start now. Say so loudly; the writes already under way are idempotent.
-                logger.warning("run lease %s could not be renewed: %s", self.blob.blob_name, exc.error_code)
+                logger.warning("run lease %s could not be renewed: %s", self.blob.blob_name, _code(exc))
 
     def _ensure_blob(self) -> None:
         try:
@@ -165,7 +165,7 @@ class RunLease:
 
     def _error(self, what: str, exc: HttpResponseError) -> RemediatorError:
         return RemediatorError(
-            f"run lease {self.blob.url}: {what} failed: {exc.error_code or exc.status_code}: {exc.reason}"
+            f"run lease {self.blob.url}: {what} failed: {_code(exc) or exc.status_code}: {exc.reason}"
         )
 
 
@@ -199,7 +199,10 @@ def run_lease(
 
 
 def _create_container(container: ContainerClient) -> None:
-    try:
+    with suppress(ResourceExistsError):  # another run created it first
         container.create_container()
-    except ResourceExistsError:
-        pass  # another run created it first
+
+
+def _code(exc: HttpResponseError) -> str:
+    """The storage error code (x-ms-error-code); azure-storage-blob sets it on the exception it raises."""
+    return str(getattr(exc, "error_code", "") or "")
