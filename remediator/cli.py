@@ -43,6 +43,10 @@ def target_options(f: F) -> F:
         help="ARM endpoint (sovereign clouds, Azure Stack Hub); env REMEDIATOR_ARM_ENDPOINT.",
     )(f)
     f = click.option("--ca-bundle", help="PEM bundle that signs the ARM endpoint; env REMEDIATOR_CA_BUNDLE.")(f)
+    f = click.option(
+        "--lease-container",
+        help="https://ACCOUNT/CONTAINER holding the run lease (one run per scope); env REMEDIATOR_LEASE_CONTAINER_URL.",
+    )(f)
     return f
 
 
@@ -79,6 +83,7 @@ def _settings(**kw: Any) -> Settings:
         arm_endpoint=kw["arm_endpoint"],
         ca_bundle=kw["ca_bundle"],
         now=kw["now"],
+        lease_container=kw.get("lease_container"),
     )
 
 
@@ -138,12 +143,14 @@ def _label(settings: Settings, estate: str | None) -> str:
 def _plan(settings: Settings, estate: str | None, dry_run: bool, control: RunControl) -> tuple[PlanResult, Plan]:
     from .runtime import open_target
 
-    with open_target(settings, estate, control) as target:
+    with open_target(settings, estate, control, writes=not dry_run) as target:
         engine = _engine(settings, target.backend, control)
         if dry_run:
             result = engine.plan(settings.scope, target.now, dry_run=True)
         else:
             result = engine.run(settings.scope, target.now, rounds=settings.rounds)
+    if target.guard_note:
+        result = replace(result, notes=(*result.notes, target.guard_note))
     plan = replace(result.plan, target=plan_target(_label(settings, estate), result.estate.tenant_id))
     return result, plan
 
@@ -221,7 +228,12 @@ def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | 
     from .azure import get_action
     from .runtime import open_target
 
-    settings = build_settings(config_path=kw["config_path"], arm_endpoint=kw["arm_endpoint"], ca_bundle=kw["ca_bundle"])
+    settings = build_settings(
+        config_path=kw["config_path"],
+        arm_endpoint=kw["arm_endpoint"],
+        ca_bundle=kw["ca_bundle"],
+        lease_container=kw["lease_container"],
+    )
     _check_writable(out)
     plan = read_plan(plan_file)
     for change in plan.changes:
@@ -236,7 +248,7 @@ def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | 
             raise UsageError("refusing to apply without --yes when nobody can answer the prompt")
         click.confirm(f"Apply {len(plan.changes)} changes?", abort=True, err=True)
     control = RunControl(settings.timeout_seconds)
-    with control.signals_handled(), open_target(settings, estate, control) as target:
+    with control.signals_handled(), open_target(settings, estate, control, writes=True) as target:
         engine = _engine(settings, target.backend, control)
         fresh = engine.plan(scope, target.now, dry_run=True)
         check_tenant(plan, fresh.estate.tenant_id)
@@ -245,7 +257,8 @@ def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | 
     by_id = {o.change_id: o for o in (*done.outcomes, *refused)}
     applied = replace(done, changes=plan.changes, outcomes=tuple(by_id[c.id] for c in plan.changes))
     unverified = _unverified(applied)
-    _emit(applied, fmt, out, (), (f"applied, not verified: {unverified}",) if unverified else ())
+    notes = (target.guard_note,) if target.guard_note else ()
+    _emit(applied, fmt, out, (), (*notes, f"applied, not verified: {unverified}") if unverified else notes)
     forced = _apply_exit(control, applied, unverified)
     if forced is not None:
         return forced

@@ -36,12 +36,25 @@ MIN_NOW_YEAR, MAX_NOW_YEAR = 2000, 2200
 ENV_ARM_ENDPOINT = "REMEDIATOR_ARM_ENDPOINT"
 ENV_CA_BUNDLE = "REMEDIATOR_CA_BUNDLE"
 ENV_CONFIG = "REMEDIATOR_CONFIG"
+ENV_LEASE_CONTAINER_URL = "REMEDIATOR_LEASE_CONTAINER_URL"
+LEASE_URL = re.compile(r"^https://[^\s?#]+$")
 
 
 @dataclass(frozen=True)
 class PlaybookSettings:
     fix: bool | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """One run per scope at a time (README "Two runs at once"): the container holding the lease blobs."""
+
+    container_url: str
+    # How long a second run waits for the holder before it refuses (never past the run's deadline).
+    wait_seconds: float = 300.0
+    # Azure's fixed leases last 15-60 s; the holder renews every third of it.
+    duration_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class Settings:
     arm_endpoint: str | None = None
     ca_bundle: str | None = None
     now: datetime | None = None
+    lease: LeaseSettings | None = None
 
 
 def validate_subscription_id(value: str) -> str:
@@ -157,6 +171,7 @@ def build_settings(
     ca_bundle: str | None = None,
     now: str | None = None,
     environ: Mapping[str, str] | None = None,
+    lease_container: str | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
     path = config_path or env.get(ENV_CONFIG)
@@ -195,6 +210,21 @@ def build_settings(
         arm_endpoint=endpoint.rstrip("/") if endpoint else None,
         ca_bundle=bundle,
         now=parse_now(now) if now else None,
+        lease=_lease(doc.get("lease", {}), lease_container or env.get(ENV_LEASE_CONTAINER_URL)),
+    )
+
+
+def _lease(doc: Mapping[str, Any], container_url: str | None) -> LeaseSettings | None:
+    url = container_url or doc.get("container_url")
+    if url is None:
+        return None
+    if not LEASE_URL.match(url):
+        # A query would carry a SAS token into logs and reports: the bot signs in with its identity.
+        raise UsageError(f"invalid lease container URL {url!r}: expected https://ACCOUNT/CONTAINER, no query")
+    return LeaseSettings(
+        container_url=url.rstrip("/"),
+        wait_seconds=float(doc.get("wait_seconds", 300.0)),
+        duration_seconds=int(doc.get("duration_seconds", 60)),
     )
 
 
