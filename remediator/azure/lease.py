@@ -205,4 +205,7 @@ def _create_container(container: ContainerClient) -> None:
 
 def _code(exc: HttpResponseError) -> str:
     """The storage error code (x-ms-error-code); azure-storage-blob sets it on the exception it raises."""
-    return str(getattr(exc, "error_code", "") or "")
+    # A StorageErrorCode (a str enum) for most errors, the header's text for those the generated
+    # layer maps first (404, 409): the value either way.
+    code = getattr(exc, "error_code", None)
+    return str(getattr(code, "value", code) or "")
