@@ -220,7 +220,11 @@ def _lease(doc: Mapping[str, Any], container_url: str | None) -> LeaseSettings |
         return None
     if not LEASE_URL.match(url):
         # A query would carry a SAS token into logs and reports: the bot signs in with its identity.
-        raise UsageError(f"invalid lease container URL {url!r}: expected https://ACCOUNT/CONTAINER, no query")
+        # The message leaves the query out: it may be that very SAS token.
+        shown = url.split("?", 1)[0].split("#", 1)[0]
+        raise UsageError(
+            f"invalid lease container URL {shown!r}: expected https://ACCOUNT/CONTAINER, no query or SAS token"
+        )
     return LeaseSettings(
         container_url=url.rstrip("/"),
         wait_seconds=float(doc.get("wait_seconds", 300.0)),

@@ -22,6 +22,7 @@ from remediator.emulator import Emulator
 from remediator.emulator.blob.routes import ACCOUNT, blob_store
 from remediator.emulator.service import Endpoint
 from remediator.runcontrol import RunControl
+from tests.cli_runner import run_cli
 from tests.e2e.test_arc_compute_provider import ARC_NOT_REGISTERED, ARC_UNREGISTERED, TENANT, estate
 
 BOT = [sys.executable, "-c", "from remediator.cli import main; main()"]
@@ -165,3 +166,37 @@ def test_sigterm_releases_the_lease(served: Served, tmp_path: Path) -> None:
     next_run = served.bot(tmp_path, "next", 0)
     _, stderr = next_run.communicate(timeout=300)
     assert next_run.returncode == 0, stderr[-2000:]
+
+
+def test_a_dry_run_takes_no_lease_and_an_unguarded_run_says_so(served: Served, tmp_path: Path) -> None:
+    dry = served.bot(tmp_path, "dry", 0, "--dry-run")
+    _, stderr = dry.communicate(timeout=300)
+    assert dry.returncode == 2, stderr[-2000:]
+    assert not any(e.path.startswith(f"/{ACCOUNT}/") for e in served.emulator.request_log)  # writes nothing
+    out = tmp_path / "unguarded.json"
+    args = ["run", "--playbook", "arc-compute-provider", "--format", "json", "--out", str(out)]
+    config = tmp_path / "no-lease.yaml"
+    config.write_text("apply: {poll_seconds: 0.05}\n")
+    unguarded = subprocess.run(
+        [*BOT, *args, "--config", str(config), "--subscription", ARC_NOT_REGISTERED],
+        env=served.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert unguarded.returncode == 0, unguarded.stderr[-2000:]
+    notes = json.loads(out.read_text())["notes"]
+    assert any("concurrent runs are not guarded" in n for n in notes)
+    assert not any(e.path.startswith(f"/{ACCOUNT}/") for e in served.emulator.request_log)
+
+
+def test_a_lease_url_with_a_sas_token_is_refused_before_anything(tmp_path: Path) -> None:
+    result = run_cli(
+        ["run", "--estate", "demo", "--lease-container", "https://acct.blob.core.windows.net/runs?sig=secret"]
+    )
+    assert result.code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: invalid lease container URL 'https://acct.blob.core.windows.net/runs': "
+        "expected https://ACCOUNT/CONTAINER, no query or SAS token"
+    ]
+    assert "secret" not in result.stderr + result.stdout
