@@ -117,6 +117,12 @@ def test_two_runs_at_once_one_applies_the_other_waits_and_then_finds_nothing(ser
         f"POST /subscriptions/{s}/providers/Microsoft.Compute/register" for s in SUBSCRIPTIONS
     )  # nothing done twice
     assert served.lease_state() == "available"
+    log = served.emulator.request_log
+    print(
+        f"\nlease acquires refused (409): {served.lease_requests(409)}, granted (201): {served.lease_requests(201)}; "
+        f"renewals + releases (200): {sum(1 for e in log if e.query.get('comp') == 'lease' and e.status == 200)}; "
+        f"ARM writes: {len(served.arm_writes())}; requests: {len(log)}"
+    )
     assert all(not r.get("notes") or "not guarded" not in " ".join(r["notes"]) for r in reports)
 
 
@@ -200,3 +206,8 @@ def test_a_lease_url_with_a_sas_token_is_refused_before_anything(tmp_path: Path)
         "expected https://ACCOUNT/CONTAINER, no query or SAS token"
     ]
     assert "secret" not in result.stderr + result.stdout
+    config = tmp_path / "sas.yaml"
+    config.write_text("lease: {container_url: 'https://acct.blob.core.windows.net/runs?sv=2024&sig=secret'}\n")
+    from_file = run_cli(["run", "--estate", "demo", "--config", str(config)])
+    assert from_file.code == 1 and "invalid lease container URL" in from_file.stderr
+    assert "secret" not in from_file.stderr + from_file.stdout
