@@ -24,7 +24,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import jwt
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient
 
 from ..errors import RemediatorError
@@ -100,6 +100,8 @@ class RunLease:
             except HttpResponseError as exc:
                 if _code(exc) != "LeaseAlreadyPresent":
                     raise self._error("acquire", exc) from None
+            except AzureError as exc:  # no answer at all (connection, TLS)
+                raise self._error("acquire", exc) from None
             waited = time.monotonic() - started
             if waited >= self.wait:
                 raise LeaseHeld(self._held_message(waited))
@@ -124,11 +126,11 @@ class RunLease:
         self._renewer.join()
         try:
             self.lease.release()
-        except HttpResponseError as exc:  # it runs out by itself within the duration
+        except AzureError as exc:  # it runs out by itself within the duration
             logger.warning(
                 "run lease %s not released (%s); it expires within %ss",
                 self.blob.blob_name,
-                _code(exc),
+                _code(exc) or type(exc).__name__,
                 self.duration,
             )
 
@@ -137,10 +139,12 @@ class RunLease:
             try:
                 self.lease.renew()
                 self.renewals += 1
-            except HttpResponseError as exc:
+            except AzureError as exc:  # an answer refusing it, or none at all (the next try may get through)
                 # Lost (broken by an operator, or expired while the machine slept): another run may
                 # start now. Say so loudly; the writes already under way are idempotent.
-                logger.warning("run lease %s could not be renewed: %s", self.blob.blob_name, _code(exc))
+                logger.warning(
+                    "run lease %s could not be renewed: %s", self.blob.blob_name, _code(exc) or type(exc).__name__
+                )
 
     def _ensure_blob(self) -> None:
         try:
@@ -163,10 +167,10 @@ class RunLease:
             f"waited {waited:.0f}s (lease.wait_seconds {self.wait:g})"
         )
 
-    def _error(self, what: str, exc: HttpResponseError) -> RemediatorError:
-        return RemediatorError(
-            f"run lease {self.blob.url}: {what} failed: {_code(exc) or exc.status_code}: {exc.reason}"
-        )
+    def _error(self, what: str, exc: AzureError) -> RemediatorError:
+        status = getattr(exc, "status_code", None)
+        why = _code(exc) or (str(status) if status else type(exc).__name__)
+        return RemediatorError(f"run lease {self.blob.url}: {what} failed: {why}: {str(exc.message).splitlines()[0]}")
 
 
 @contextmanager
@@ -203,7 +207,7 @@ def _create_container(container: ContainerClient) -> None:
         container.create_container()
 
 
-def _code(exc: HttpResponseError) -> str:
+def _code(exc: AzureError) -> str:
     """The storage error code (x-ms-error-code); azure-storage-blob sets it on the exception it raises."""
     # A StorageErrorCode (a str enum) for most errors, the header's text for those the generated
     # layer maps first (404, 409): the value either way.

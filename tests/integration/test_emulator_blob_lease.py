@@ -3,15 +3,18 @@ x-ms-error-code values and lease headers ("Lease Blob", learn.microsoft.com/rest
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient
 
+from remediator.azure.lease import RunLease
 from remediator.azure.session import endpoint_credential
 from remediator.emulator import Emulator
 from remediator.emulator.blob.routes import ACCOUNT, blob_store
+from remediator.runcontrol import RunControl
 from tests.e2e.test_arc_compute_provider import estate
 
 
@@ -132,3 +135,23 @@ def test_break_and_bad_durations(world: tuple[Emulator, ContainerClient]) -> Non
     with pytest.raises(HttpResponseError) as nothing:
         BlobLeaseClient(container.get_blob_client("unleased")).break_lease()
     assert nothing.value.status_code == 404
+
+
+def test_the_run_lease_is_renewed_while_it_is_held(world: tuple[Emulator, ContainerClient]) -> None:
+    emulator, container = world
+    container.create_container()
+    blob = container.get_blob_client("renewed")
+    holder = RunLease(blob, "a scope", 15, 0, RunControl())
+    holder.acquire()
+    try:
+        deadline = time.monotonic() + 60
+        while holder.renewals < 1:  # renewed every third of its 15 s
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with emulator.state.lock:
+            blob_store(emulator.state).advance(12)  # past the first 15 s, within the renewed ones
+        assert blob.get_blob_properties().lease.state == "leased"
+        assert blob.get_blob_properties().metadata["scope"] == "a scope"
+    finally:
+        holder.release()
+    assert blob.get_blob_properties().lease.state == "available"
