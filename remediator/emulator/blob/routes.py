@@ -8,7 +8,7 @@ They carry ``x-ms-version`` instead of ``api-version``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from remediator.emulator.blob.models import BlobError, BlobStore
 from remediator.emulator.blob.responses import SERVICE_VERSION, blob_error, blob_properties, written
@@ -34,13 +34,6 @@ def blob_store(state: EmulatorState) -> BlobStore:
 def _header(request: Request, name: str) -> str | None:
     wanted = name.lower()
     return next((value for key, value in request.headers.items() if key.lower() == wanted), None)
-
-
-def _answer(state: EmulatorState, request: Request, handler: str) -> Response:
-    try:
-        return _HANDLERS[handler](blob_store(state), request)
-    except BlobError as error:
-        return blob_error(error)
 
 
 def _create_container(store: BlobStore, request: Request) -> Response:
@@ -119,29 +112,23 @@ def _metadata(headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-_HANDLERS = {
-    "create_container": _create_container,
-    "container_properties": _container_properties,
-    "put": _put,
-    "properties": _properties,
-}
+def _served(operation: Callable[[BlobStore, Request], Response]) -> Callable[[EmulatorState, Request], Response]:
+    """A route handler: the operation on this emulator's blob store, a BlobError as the service answers it."""
+
+    def handler(state: EmulatorState, request: Request) -> Response:
+        try:
+            return operation(blob_store(state), request)
+        except BlobError as error:
+            return blob_error(error)
+
+    handler.__name__ = f"blob{operation.__name__}"
+    return handler
 
 
-@route(ROUTES, "PUT", CONTAINER, api_versions=ROUTE_NO_VERSION)
-def blob_create_container(state: EmulatorState, request: Request) -> Response:
-    return _answer(state, request, "create_container")
-
-
-@route(ROUTES, "GET", CONTAINER, api_versions=ROUTE_NO_VERSION)
-def blob_container_properties(state: EmulatorState, request: Request) -> Response:
-    return _answer(state, request, "container_properties")
-
-
-@route(ROUTES, "PUT", BLOB, api_versions=ROUTE_NO_VERSION)
-def blob_put(state: EmulatorState, request: Request) -> Response:
-    return _answer(state, request, "put")
-
-
-@route(ROUTES, "HEAD", BLOB, api_versions=ROUTE_NO_VERSION)
-def blob_get_properties(state: EmulatorState, request: Request) -> Response:
-    return _answer(state, request, "properties")
+for _method, _pattern, _operation in (
+    ("PUT", CONTAINER, _create_container),
+    ("GET", CONTAINER, _container_properties),
+    ("PUT", BLOB, _put),
+    ("HEAD", BLOB, _properties),
+):
+    route(ROUTES, _method, _pattern, api_versions=ROUTE_NO_VERSION)(_served(_operation))
