@@ -4,7 +4,10 @@ Tasks are grouped per (assignment, definition reference id, task scope). With th
 ``resourceIds`` filter a task names at most 100 machines (ARM's limit), so a large group becomes
 several tasks; with the ``locations`` filter one task per group covers the machines' regions.
 Task names are deterministic (a hash of what the task covers) so a re-plan of the same estate
-proposes the same names; a name already taken by an older task gets a numeric suffix.
+proposes the same names, and the same work always gets the same name: a task planned again after
+its window (``_policy_task_history``) re-runs under its own name, never as a ``-2`` sibling.
+Machines an earlier task covers (running, awaiting evaluation, or failed and backing off) get no
+new task.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ._policy_model import (
 )
 from ._policy_rbac import ancestors, level_rank, missing, role_guid, scope_at_level, scope_level
 from ._policy_targets import linked_resources, missed_reasons
+from ._policy_task_history import EarlierTask, earlier_task, tasks_by_member
 
 REMEDIATIONS_SEGMENT = "/providers/Microsoft.PolicyInsights/remediations/"
 MAX_RESOURCE_IDS = 100
@@ -58,6 +62,8 @@ class Target:
     running: str  # id of a task still running for this assignment and reference ("" when none)
     # (scope, role guids) the assignment's identity lacks for this machine's deployment.
     role_gaps: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # A task that already covers this machine (running, awaiting evaluation, backing off).
+    earlier: EarlierTask | None = None
 
     @property
     def reference_id(self) -> str:
@@ -198,6 +204,7 @@ def remediable_targets(ctx: Context) -> list[Target]:
     scope_option = str(ctx.option("task_scope", "subscription"))
     seen: set[tuple[str, str]] = set()
     resolved: dict[tuple[str, str, str], _Resolved] = {}
+    history = tasks_by_member(estate)
     out: list[Target] = []
     states = sorted(
         estate.policy_states,
@@ -228,6 +235,8 @@ def remediable_targets(ctx: Context) -> list[Target]:
         if key in seen:
             continue
         seen.add(key)
+        member_tasks = history.get((shared.assignment.id.lower(), shared.member.reference_id.lower()), [])
+        earlier = earlier_task(ctx, member_tasks, machine) if member_tasks else None
         out.append(
             Target(
                 machine=machine,
@@ -238,6 +247,7 @@ def remediable_targets(ctx: Context) -> list[Target]:
                 blocked=EXCLUDED if excluded else shared.blocked,
                 running=shared.running,
                 role_gaps=_role_gaps(ctx, shared, machine),
+                earlier=earlier,
             )
         )
     return out
@@ -245,14 +255,6 @@ def remediable_targets(ctx: Context) -> list[Target]:
 
 def _hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _free_name(ctx: Context, scope: str, base: str) -> str:
-    name, n = base, 1
-    while ctx.estate.get(scope + REMEDIATIONS_SEGMENT + name) is not None:
-        n += 1
-        name = f"{base}-{n}"
-    return name
 
 
 def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list[str]]) -> dict[str, Any]:
@@ -267,8 +269,11 @@ def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list
     threshold = ctx.option("failure_threshold", None)
     if threshold is not None:
         props["failureThreshold"] = {"percentage": float(threshold)}
-    name = _free_name(ctx, scope, "aum-" + _hash(first.key, scope.lower(), filters))
+    name = "aum-" + _hash(first.key, scope.lower(), filters)
+    # The same work re-run after its back-off: the task is there, in its terminal state.
+    existing = ctx.estate.get(scope + REMEDIATIONS_SEGMENT + name)
     return {
+        "existing_state": str(existing.properties.get("provisioningState") or "") if existing else None,
         "scope": scope,
         "name": name,
         "remediation_id": scope + REMEDIATIONS_SEGMENT + name,
@@ -278,6 +283,7 @@ def _task(ctx: Context, group: list[Target], scope: str, filters: dict[str, list
             ctx.option("api_version", RESOURCE_IDS_API_VERSION if "resourceIds" in filters else LOCATIONS_API_VERSION)
         ),
         "trigger_evaluation": bool(ctx.option("trigger_evaluation", False)),
+        "scan_wait_seconds": ctx.option("evaluation_scan_wait_seconds", None),
     }
 
 
@@ -301,7 +307,7 @@ def group_tasks(ctx: Context, targets: list[Target]) -> dict[tuple[str, str], di
         group_key = (target.key, target.task_scope.lower())
         if target.blocked == EXCLUDED:
             fenced.setdefault(group_key, set()).add(target.machine.location.lower())
-        if target.blocked or target.running:
+        if target.blocked or target.running or target.earlier:
             continue
         groups.setdefault(group_key, []).append(target)
     covering: dict[tuple[str, str], dict[str, Any]] = {}
@@ -351,7 +357,7 @@ def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:
         playbook=finding.playbook,
         resource_id=str(task["remediation_id"]),
         action="create-remediation",
-        before={"provisioningState": None},
+        before={"provisioningState": task.get("existing_state")},
         # What the task covers is in params; the state the engine verifies is the task's outcome.
         after={"provisioningState": "Succeeded"},
         params={
@@ -361,6 +367,12 @@ def task_change(finding: Finding, task: Mapping[str, Any]) -> Change:
             "api_version": task["api_version"],
             "resource_ids": list(task["resource_ids"]),
             "trigger_evaluation": task["trigger_evaluation"],
+            # Only with a scan to wait for: a plan without one keeps its change ids.
+            **(
+                {"scan_wait_seconds": task["scan_wait_seconds"]}
+                if task["trigger_evaluation"] and task["scan_wait_seconds"] is not None
+                else {}
+            ),
         },
         order=REMEDIATION_ORDER,
         # Its deployments run as the assignment's identity: not started when granting its roles failed.

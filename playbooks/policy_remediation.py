@@ -11,6 +11,7 @@ definition reference, scope), at most 100 machines each when filtered by resourc
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from remediator import Change, Context, Finding, Needs, Playbook, register
@@ -22,6 +23,7 @@ from ._policy_model import (
 from ._policy_options import check_options
 from ._policy_rbac import ROLE_NAMES
 from ._policy_remediation_plan import Target, targets_and_tasks, task_change, tasks_for
+from ._policy_task_history import EarlierTask
 
 PLAYBOOK_ID = "policy-remediation"
 DOC = "troubleshoot.md#periodic-assessment-isnt-set-correctly"
@@ -54,7 +56,30 @@ OPTIONS_SCHEMA = {
             "maximum": 1,
             "description": "Stop a task once this fraction of its deployments failed (ARM's default: 1)",
         },
-        "trigger_evaluation": {"type": "boolean", "description": "Run a compliance scan after each task"},
+        "trigger_evaluation": {
+            "type": "boolean",
+            "description": "After the tasks, one on-demand compliance scan per scope they touched (default false)",
+        },
+        "evaluation_scan_wait_seconds": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 3600,
+            "description": "Seconds to wait for a compliance scan (default 300); a longer one is reported as timed out",
+        },
+        "evaluation_window_minutes": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1440,
+            "description": "A machine a task succeeded for this recently is awaiting evaluation, not re-remediated "
+            "(default 30; Azure re-evaluates a changed machine about 15 minutes later)",
+        },
+        "retry_failed_after_hours": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 720,
+            "description": "A failed task is planned again only this long after it ended (default 6); never in the "
+            "run that saw it fail",
+        },
         "remediate_do_not_enforce": {
             "type": "boolean",
             "description": "Also remediate assignments whose enforcementMode is DoNotEnforce (default false)",
@@ -71,11 +96,49 @@ def role_name(guids: tuple[str, ...]) -> list[str]:
     return [ROLE_NAMES.get(guid, guid) for guid in guids]
 
 
+def _earlier_tail(earlier: EarlierTask) -> str:
+    name = earlier.task.name
+    if earlier.status == "running":
+        return f"Remediation task {name} covering it is still {earlier.state}; no new task."
+    if earlier.status == "awaiting-evaluation":
+        what = (
+            f"its deployment in remediation task {name} (which ended {earlier.state}) succeeded"
+            if earlier.machine_succeeded
+            else f"remediation task {name} covering it ended {earlier.state}"
+        )
+        return (
+            f"Awaiting evaluation: {what} at {_stamp(earlier.ended)}; Azure re-evaluates a changed machine "
+            "about 15 minutes later, so no new task."
+        )
+    return (
+        f"Remediation task {name} covering it ended {earlier.state} at {_stamp(earlier.ended)}: {earlier.cause}. "
+        f"It is not retried before {_stamp(earlier.retry_after)} "
+        "(playbooks.policy-remediation.options.retry_failed_after_hours)."
+    )
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "an unknown time"
+
+
+def _earlier_data(earlier: EarlierTask) -> dict[str, object]:
+    data: dict[str, object] = {"status": earlier.status, "remediation_id": earlier.task.id, "state": earlier.state}
+    if earlier.ended:
+        data["ended"] = _stamp(earlier.ended)
+    if earlier.retry_after:
+        data["retry_after"] = _stamp(earlier.retry_after)
+    if earlier.cause:
+        data["cause"] = earlier.cause
+    return data
+
+
 def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
     machine = target.machine
     reference = f", definition reference '{target.reference_id}'" if target.reference_id else ""
     if target.blocked:
         fixable, tail = False, f"No remediation task can run: {target.blocked}."
+    elif target.earlier is not None:
+        fixable, tail = True, _earlier_tail(target.earlier)
     elif target.running:
         fixable, tail = True, f"Remediation task {target.running} is still running for this assignment; no new task."
     else:
@@ -101,6 +164,8 @@ def _finding(target: Target, task: dict[str, Any] | None) -> Finding:
     }
     if target.running:
         data["running_task"] = target.running
+    if target.earlier is not None:
+        data["earlier_task"] = _earlier_data(target.earlier)
     if target.role_gaps:
         data["role_gaps"] = [{"scope": scope, "roles": list(roles)} for scope, roles in target.role_gaps]
     if task:

@@ -49,6 +49,10 @@ class ArmClients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._http: requests.Session | None = None
+        # Compliance scans requested through these clients (lowercase scope -> what came of it):
+        # one on-demand scan per scope per run (policy_actions).
+        self.compliance_scans: dict[str, str] = {}
+        self.scan_lock = threading.Lock()
 
     def _http_session(self) -> requests.Session:
         """One connection pool for every client: hundreds of subscriptions, not hundreds of TLS handshakes."""

@@ -17,8 +17,11 @@
   state, reads ``listDeployments`` and returns each machine's outcome; failed deployments raise
   `ArmOperationError` with the first deployment's error code (``AuthorizationFailed`` ...) and
   every machine's error in the message.
-  ``params.trigger_evaluation`` then runs a compliance scan of the task's resource group or
-  subscription (the subscription of its first machine for a management group or resource scope).
+  ``Succeeded`` and ``Complete`` are the terminal successful states (remediation-structure.md).
+  ``params.trigger_evaluation`` then requests a compliance scan of the task's resource group or
+  subscription (the subscription of its first machine for a management group or resource scope),
+  once per scope per run, and waits at most ``params.scan_wait_seconds`` (default 300) for it: a
+  scan still running then is reported as such (it goes on in Azure), never as done.
 
 A compliance scan is not an action of its own: it has no ARM state to read back and verify, so it
 runs as part of ``create-remediation`` (``params.trigger_evaluation``).
@@ -46,6 +49,9 @@ if TYPE_CHECKING:
 REMEDIATIONS = "/providers/microsoft.policyinsights/remediations/"
 MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 RUNNING_STATES = frozenset({"accepted", "evaluating", "running", "cancelling"})
+# remediation-structure.md: provisioning states Running, Canceled, Cancelling, Failed, Complete, Succeeded.
+SUCCEEDED_STATES = frozenset({"succeeded", "complete"})
+DEFAULT_SCAN_WAIT_SECONDS = 300.0
 DEFAULT_REMEDIATION_API_VERSION = "2024-10-01"
 # Any subscription works for tenant-level calls (management group scope): the client needs one.
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -244,14 +250,14 @@ def _execute_remediation(clients: ArmClients, change: Change) -> str:
     succeeded = [d for d in outcomes if d not in failed]
     summary = f"remediation {target.name}: {state}, {len(succeeded)}/{len(outcomes)} deployments succeeded"
     if change.params.get("trigger_evaluation"):
-        _trigger(
-            clients,
+        scope = (
             target.scope
             if target.kind in ("subscription", "resource_group")
-            else (f"/subscriptions/{target.subscription}"),
+            else f"/subscriptions/{target.subscription}"
         )
-        summary += "; compliance evaluation triggered"
-    if failed or state.lower() != "succeeded":
+        wait = float(change.params.get("scan_wait_seconds") or DEFAULT_SCAN_WAIT_SECONDS)
+        summary += "; " + _scan_once(clients, scope, wait)
+    if failed or state.lower() not in SUCCEEDED_STATES:
         errors = [
             f"{_machine(str(d.remediated_resource_id))}: "
             + (f"{d.error.code}: {d.error.message}" if d.error is not None else str(d.status))
@@ -291,7 +297,20 @@ CREATE_REMEDIATION = register_action(
 # --- compliance scans ------------------------------------------------------------------------
 
 
-def _trigger(clients: ArmClients, scope: str) -> None:
+def _scan_once(clients: ArmClients, scope: str, wait: float) -> str:
+    """Request a compliance scan of ``scope`` unless this run already did; say what came of it."""
+    key = scope.rstrip("/").lower()
+    with clients.scan_lock:
+        if key in clients.compliance_scans:
+            return f"compliance scan of {scope} already requested in this run ({clients.compliance_scans[key]})"
+        clients.compliance_scans[key] = "requested"
+    outcome = _trigger(clients, scope, wait)
+    clients.compliance_scans[key] = outcome
+    return outcome
+
+
+def _trigger(clients: ArmClients, scope: str, wait: float) -> str:
+    """Start the scan (202 + Location) and wait for it at most ``wait`` seconds."""
     parts = [p for p in scope.split("/") if p]
     if len(parts) < 2 or parts[0].lower() != "subscriptions":
         raise UsageError(f"a compliance scan needs a subscription or resource group, got {scope!r}")
@@ -302,7 +321,16 @@ def _trigger(clients: ArmClients, scope: str) -> None:
             if len(parts) >= 4
             else states.begin_trigger_subscription_evaluation(parts[1])
         )
-        poller.result(timeout=clients.settings.operation_timeout)
+        # wait() returns when the scan ends or the time is up, whichever comes first; result()
+        # afterwards only raises the scan's own error.
+        poller.wait(timeout=wait)
+        if not poller.done():
+            return (
+                f"compliance scan of {scope} timed out after {wait:g}s of waiting (it keeps running in Azure; "
+                "states update when it ends)"
+            )
+        poller.result()
+    return f"compliance scan of {scope} completed"
 
 
 __all__ = ["CREATE_REMEDIATION", "CREATE_ROLE_ASSIGNMENT", "RemediationTarget"]

@@ -15,6 +15,10 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from azure.core.exceptions import HttpResponseError
+from azure.core.rest import HttpRequest
+from azure.mgmt.core.exceptions import ARMErrorFormat
+
 from ..estate import Resource
 from .arm_errors import read_errors
 from .clients import ArmClients
@@ -22,9 +26,14 @@ from .policy_actions import RemediationTarget
 
 REMEDIATION_TYPE = "microsoft.policyinsights/remediations"
 POLICY_ASSIGNMENT_TYPE = "microsoft.authorization/policyassignments"
-# List and listDeployments answer the same at every version the bot uses; this one the specs hold
-# (the SDK's own default, 2019-07-01, is not in them).
+# listDeployments answers the same at every version the bot uses; this one the specs hold (the
+# SDK's own default, 2019-07-01, is not in them).
 LIST_API_VERSION = "2021-10-01"
+# Tasks are listed at the first version that serves filters.resourceIds (which machines a task
+# covers: policy-remediation must not take a machine outside it for one awaiting evaluation), as
+# raw JSON: the SDK's 2019-07-01 model would drop resourceIds, resourceCount and the like.
+TASKS_API_VERSION = "2024-10-01"
+TASKS_PATH = "/providers/Microsoft.PolicyInsights/remediations"
 
 
 def _failed(remediation: Resource) -> bool:
@@ -69,6 +78,22 @@ def _assignment_scopes(resources: list[Resource]) -> set[str]:
     return scopes
 
 
+def _raw_list(clients: ArmClients, subscription: str, path: str) -> list[dict[str, Any]]:
+    """Every page of an ARM list, as the JSON ARM sent, through the client's pipeline (auth, retry)."""
+    client = clients.policy_insights(subscription)
+    items: list[dict[str, Any]] = []
+    request: HttpRequest | None = HttpRequest("GET", path, params={"api-version": TASKS_API_VERSION})
+    while request is not None:
+        response = client._send_request(request)
+        if response.status_code != 200:
+            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        page = response.json()
+        items.extend(item for item in page.get("value") or () if isinstance(item, dict))
+        link = page.get("nextLink")
+        request = HttpRequest("GET", link) if isinstance(link, str) and link else None
+    return items
+
+
 def read_remediations(clients: ArmClients, subscriptions: list[str], resources: list[Resource]) -> list[Resource]:
     """Every remediation at the subscriptions in scope and at the scopes of the known assignments."""
     scopes = {f"/subscriptions/{s}" for s in subscriptions} | _assignment_scopes(resources)
@@ -80,17 +105,14 @@ def read_remediations(clients: ArmClients, subscriptions: list[str], resources: 
         subscription = parts[1] if lowered.startswith("/subscriptions/") else any_subscription
         if not subscription:
             return []
-        ops = clients.policy_insights(subscription).remediations
+        group_scope = lowered.startswith("/providers/microsoft.management/managementgroups/")
+        if not (group_scope or len(parts) in (2, 4)) or (len(parts) == 4 and "/resourcegroups/" not in lowered):
+            return []  # a resource-scoped assignment: its tasks sit under the resource, rare
         with read_errors():
-            if lowered.startswith("/providers/microsoft.management/managementgroups/"):
-                items = ops.list_for_management_group(parts[-1], api_version=LIST_API_VERSION)
-            elif "/resourcegroups/" in lowered and len(parts) == 4:
-                items = ops.list_for_resource_group(parts[3], api_version=LIST_API_VERSION)
-            elif len(parts) == 2:
-                items = ops.list_for_subscription(api_version=LIST_API_VERSION)
-            else:
-                return []  # a resource-scoped assignment: its tasks sit under the resource, rare
-            return [Resource.from_arm(item.serialize(keep_readonly=True)) for item in items]
+            items = _raw_list(
+                clients, subscription, scope.rstrip("/") + "/providers/Microsoft.PolicyInsights/remediations"
+            )
+        return [Resource.from_arm(item) for item in items]
 
     with ThreadPoolExecutor(max_workers=max(1, clients.settings.read_concurrency)) as pool:
         found: dict[str, Resource] = {}

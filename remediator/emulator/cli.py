@@ -65,6 +65,19 @@ def _parse_fault(text: str) -> Fault:
     default=None,
     help="The request log keeps answers up to this size (default 65536; 0: none).",
 )
+@click.option(
+    "--consistency",
+    type=click.Choice(["azure", "instant"]),
+    default=None,
+    help="azure (default): Azure's delays (policy evaluation, Resource Graph lag); instant: none.",
+)
+@click.option(
+    "--request-log",
+    "request_log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="When stopped, write every request served (method, path, status, route) to FILE, one JSON object a line.",
+)
 @click.option("--fault", "faults", multiple=True, help="Inject a fault: ROUTE=STATUS[@RATE] or ROUTE=drop[@RATE].")
 def serve(
     estate: str,
@@ -77,6 +90,8 @@ def serve(
     remediation_polls: int | None,
     page_size: int | None,
     log_response_body_bytes: int | None,
+    consistency: str | None,
+    request_log: Path | None,
     faults: tuple[str, ...],
 ) -> None:
     """Serve an estate over HTTPS until interrupted; print the endpoint, CA and environment."""
@@ -88,12 +103,15 @@ def serve(
         "remediation_polls": remediation_polls,
         "page_size": page_size,
         "log_response_body_bytes": log_response_body_bytes,
+        "consistency": consistency,
     }
     if faults:
         overrides["faults"] = tuple(_parse_fault(f) for f in faults)
     instance = Emulator.load(estate, **overrides)
     with instance.serve(host=host, port=port) as endpoint:
-        click.echo(f"emulator serving {instance.label} at {endpoint.url}")
+        click.echo(
+            f"emulator serving {instance.label} at {endpoint.url} (consistency: {instance.state.knobs.consistency})"
+        )
         click.echo(f"CA certificate: {endpoint.ca_path}")
         click.echo("environment for the bot:")
         for key, value in endpoint.env().items():
@@ -103,6 +121,19 @@ def serve(
             threading.Event().wait()
         except KeyboardInterrupt:
             click.echo("emulator stopped")
+    if request_log is not None:
+        _write_request_log(instance, request_log)
+
+
+def _write_request_log(instance: Emulator, path: Path) -> None:
+    """What a separate process needs to check what a run wrote (bodies stay out: they may be large)."""
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            for entry in instance.request_log:
+                line = {"method": entry.method, "path": entry.path, "status": entry.status, "route": entry.route}
+                handle.write(json.dumps(line) + "\n")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
 
 
 @emulator.command()

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response as WzResponse
 from remediator.emulator import caller_rbac
 from remediator.emulator.auth import TokenAuthority
 from remediator.emulator.gate import DROP_CONNECTION, RequestGate
+from remediator.emulator.policy_consistency import request_served
 from remediator.emulator.routing import (
     ArmError,
     Request,
@@ -108,6 +109,8 @@ class EmulatorWsgi:
             else:
                 check_api_version(route_, request)
                 with self.state.lock:
+                    # What fell due on the simulated clock happens before the request is seen.
+                    self.state.run_due()
                     response = route_.handler(self.state, request)
         except ArmError as error:
             response = error.response()
@@ -119,6 +122,7 @@ class EmulatorWsgi:
                 self.state.handler_errors.append(f"{route_.name}: {type(error).__name__}: {error}")
             response = arm_error(500, "InternalServerError", f"Emulator handler '{route_.name}' failed: {error}")
         self.gate.after(route_, request, response)
+        request_served(self.state, request.method, request.path, response.status)
         response.headers.update(request.extra_headers)
         return route_.name, response
 

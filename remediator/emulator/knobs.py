@@ -1,7 +1,9 @@
 """The emulator's knobs: how many polls asynchronous things take, paging, latency, throttling, faults.
 
 Set from the estate's optional ``emulator`` section (keys below, camelCase) and from flags of
-``remediator emulator serve``. Defaults keep tests fast and deterministic.
+``remediator emulator serve``. Polls and paging default to what keeps tests fast and deterministic;
+the consistency model's delays default to Azure's own figures (each with its source), in the
+simulated clock (``clock.py``), which tests advance instead of sleeping.
 """
 
 from __future__ import annotations
@@ -74,6 +76,23 @@ class Knobs:
     # the service's quirks), each delay a knob below with Azure's figure; "instant": every write is
     # seen at once, for tests that are not about time.
     consistency: str = "azure"
+    # The simulated clock (clock.py) moves on with real time as well as by explicit advances; false
+    # pauses it, so only advances move it (fully deterministic tests).
+    clock_follows_real_time: bool = True
+    # Azure Policy shows a changed resource's new compliance state "around 15 minutes later"
+    # (get-compliance-data.md, "Evaluation triggers"; MicrosoftDocs/azure-docs
+    # articles/governance/policy/how-to/get-compliance-data.md).
+    policy_evaluation_delay_seconds: float = 900.0
+    # The standard compliance evaluation cycle: "Once every 24 hours" (same section).
+    policy_evaluation_cycle_seconds: float = 86400.0
+    # An on-demand scan (triggerEvaluation) is asynchronous with "no pre-defined expectation" of its
+    # length (same article); Microsoft put detection alone at up to fifteen minutes (Azure/azure-policy
+    # issue 61). 202 + Location only; the Location answers 202 until done, then 200.
+    evaluation_scan_seconds: float = 900.0
+    # Resource Graph is an eventually consistent index that "lags behind the source of truth by a
+    # brief period" (learn.microsoft.com governance/resource-graph/choose-query-strategy); the
+    # Resource Graph team's figure: 95% of changes present within 30 s (Azure/azure-dev issue 540).
+    graph_lag_seconds: float = 30.0
     # The request log keeps a response's JSON body when its text is at most this many bytes
     # (0: never), so a long benchmark run does not hold every large page in memory.
     log_response_body_bytes: int = 65536

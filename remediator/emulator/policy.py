@@ -6,9 +6,7 @@ definitions and set definitions (Microsoft.Authorization).
   ``$filter`` (``and`` of ``field eq|ne 'value'``, ``IsCompliant eq true|false``), ``$top`` and
   ``@odata.nextLink`` paging (the SDK POSTs the link). Rows in the 2019-10-01 example shape, built
   from the estate's ``policyStates`` records, which remediations update;
-* ``policyStates/latest/triggerEvaluation`` (subscription and resource group): 202 +
-  ``Location``; when done, the scope's records are re-evaluated (``policy_evaluation``) and
-  carry a fresh timestamp;
+* ``policyStates/latest/triggerEvaluation``: see ``policy_scans``;
 * remediations: see ``policy_remediations``;
 * policy assignments at any scope (PUT fills a system-assigned identity's principalId and the
   user-assigned identities' ids, GET, DELETE, lists with ``atScope()``/``atExactScope()``/
@@ -24,15 +22,12 @@ import uuid
 from typing import Any
 
 from remediator.emulator import policy_remediations
-from remediator.emulator.policy_evaluation import evaluate
 from remediator.emulator.policy_model import assignment_facts, assignment_member, effect_of, in_scope, require_scope
 from remediator.emulator.routing import (
     ArmError,
-    OperationOutcome,
     Request,
     Response,
     Route,
-    long_running,
     paged,
     route,
 )
@@ -166,41 +161,6 @@ def query_policy_states(state: EmulatorState, request: Request) -> Response:
     response.body["@odata.context"] = f"{request.base_url}{request.path.rsplit('/', 1)[0]}/$metadata#latest"
     response.body["@odata.count"] = len(response.body["value"])
     return response
-
-
-def _trigger(state: EmulatorState, request: Request, scope: str) -> Response:
-    require_scope(state, scope)
-
-    def complete() -> OperationOutcome:
-        evaluate(state, [r for r in state.policy_states if in_scope(state, str(r.get("resourceId", "")), scope)])
-        return OperationOutcome(status="Succeeded")
-
-    return long_running(state, request, complete=complete, status=202)
-
-
-@route(
-    ROUTES,
-    "POST",
-    "/subscriptions/{subscriptionId}/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation",
-    api_versions=STATES_VERSIONS,
-)
-def trigger_subscription_evaluation(state: EmulatorState, request: Request) -> Response:
-    return _trigger(state, request, f"/subscriptions/{request.params['subscriptionId']}")
-
-
-@route(
-    ROUTES,
-    "POST",
-    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
-    "Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation",
-    api_versions=STATES_VERSIONS,
-)
-def trigger_resource_group_evaluation(state: EmulatorState, request: Request) -> Response:
-    return _trigger(
-        state,
-        request,
-        f"/subscriptions/{request.params['subscriptionId']}/resourceGroups/{request.params['resourceGroupName']}",
-    )
 
 
 # --- policy assignments ----------------------------------------------------------------------------

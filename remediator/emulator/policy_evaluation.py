@@ -11,13 +11,16 @@ The emulator's own reading of each built-in's condition, on the machine as the s
   ``maintenanceConfigurationResourceId``;
 * periodic assessment audit (bd876905): assessmentMode AutomaticByPlatform.
 
-Records of other definitions keep their state: the emulator does not evaluate arbitrary policy.
+Records of other definitions keep their state (the emulator does not evaluate arbitrary policy),
+except that one a remediation deployment succeeded for turns Compliant on its next evaluation.
+When evaluations happen is ``policy_consistency``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from remediator.emulator.graph_lag import record_changing, record_key
 from remediator.emulator.policy_effects import (
     ARC_ASSESSMENT,
     PREREQUISITES,
@@ -67,16 +70,24 @@ def _compliant(state: EmulatorState, record: dict[str, Any], guid: str) -> bool 
     return None
 
 
+def remediated(state: EmulatorState) -> set[str]:
+    """Records (``graph_lag.record_key``) a remediation deployment succeeded for since their last evaluation."""
+    found: set[str] = state.extras.setdefault("policy", {}).setdefault("remediated", set())
+    return found
+
+
 def evaluate(state: EmulatorState, records: list[dict[str, Any]]) -> int:
     """Recompute the given records in place; return how many changed state."""
     changed = 0
+    done = remediated(state)
     for record in records:
+        record_changing(state, record)
         definition_id = str(record.get("policyDefinitionId", ""))
         guid = split_id(definition_id)[-1].lower() if definition_id else ""
-        if guid not in EVALUATED:
-            record["timestamp"] = state.now_iso()
-            continue
-        verdict = _compliant(state, record, guid)
+        verdict = _compliant(state, record, guid) if guid in EVALUATED else None
+        if record_key(record) in done:
+            done.discard(record_key(record))
+            verdict = True if verdict is None else verdict
         if verdict is not None:
             new_state = "Compliant" if verdict else "NonCompliant"
             changed += int(record.get("complianceState") != new_state)

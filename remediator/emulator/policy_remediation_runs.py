@@ -13,7 +13,9 @@ clock time (``routing.Countdowns``):
 
 A deployment runs as the assignment's managed identity and fails with ``AuthorizationFailed``
 where that identity lacks an action at the machine or at a linked resource (``policy_effects``);
-a successful one applies the effect and flips the machine's policy state to Compliant.
+a successful one applies the effect; the machine's policy state follows on its next evaluation
+(``policy_consistency``: about 15 minutes later under ``consistency: azure``, at once under
+``instant``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from collections.abc import Callable
 from typing import Any
 
 from remediator.emulator.authorization import authorization_failed, permitted
+from remediator.emulator.graph_lag import record_key
+from remediator.emulator.policy_consistency import resource_changed
 from remediator.emulator.policy_effects import apply_to_machine, configuration_assignment_id, plan_deployment
-from remediator.emulator.policy_evaluation import evaluate
+from remediator.emulator.policy_evaluation import evaluate, remediated
 from remediator.emulator.policy_model import assignment_member, assignment_principal, effect_of, in_scope
 from remediator.emulator.state import EmulatorState
 from remediator.emulator.store import resource_group_of, split_id, subscription_of
@@ -222,14 +226,17 @@ def _run_deployment(state: EmulatorState, remediation: dict[str, Any], deploymen
                 "systemData": system_data(state, state.store.get_live(assignment_id), principal, MANAGED_IDENTITY),
             }
         )
+    # The deployment changed the machine (or wrote below it); it does not flip the state: Azure
+    # re-evaluates the machine about 15 minutes later (policy_consistency), and only then does the
+    # remediated record turn Compliant.
     reference = str(props.get("policyDefinitionReferenceId") or "").lower()
+    done = remediated(state)
     for record in state.policy_states:
         if (
             str(record.get("resourceId", "")).lower() == str(machine["id"]).lower()
             and str(record.get("policyAssignmentId", "")).lower() == str(assignment["id"]).lower()
             and str(record.get("policyDefinitionReferenceId") or "").lower() == reference
         ):
-            record["complianceState"] = "Compliant"
-            record["timestamp"] = state.now_iso()
-    state.policy_states_changed()
+            done.add(record_key(record))
+    resource_changed(state, str(machine["id"]))
     deployment["status"] = "Succeeded"

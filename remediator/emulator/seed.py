@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remediator.emulator.knobs import Knobs
+from remediator.emulator.policy_consistency import install as install_policy_cycle
 from remediator.emulator.providers import start_transition
 from remediator.emulator.shapes import normalise_on_load
 from remediator.emulator.state import EmulatorState
@@ -38,6 +39,7 @@ def build_state(estate: dict[str, Any], knobs: Knobs | None = None, *, owned: bo
         normalise_on_load(stored)
     _add_implied_resource_groups(state)
     state.policy_states = take(estate.get("policyStates") or [])
+    install_policy_cycle(state)
     # A provider the estate shows mid-registration finishes like one the bot registered.
     for subscription in estate["subscriptions"]:
         for namespace, registration in (subscription.get("providers") or {}).items():

@@ -6,6 +6,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,10 @@ class Emulator:
     def provider_state(self, subscription_id: str, namespace: str) -> str:
         with self.state.lock:
             return self.state.provider_state(subscription_id, namespace)
+
+    def advance(self, by: timedelta | float) -> datetime:
+        """Move the simulated clock forward (seconds or a timedelta); what fell due happens now."""
+        return self.state.advance(by)
 
     def policy_states(self) -> list[dict[str, Any]]:
         with self.state.lock:

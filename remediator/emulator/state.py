@@ -3,7 +3,8 @@
 Route handlers receive it as their first argument (see ``routing.py``). It holds the generic
 resource store (``store``), the subscriptions and their resource-provider states, the policy
 states, the built-in policy and role definitions (bundled in ``builtins/``), the knobs, the
-per-poll countdowns and long-running operations, and the request log.
+per-poll countdowns and long-running operations, the request log, and the simulated clock with
+its timed events (``clock.py``).
 
 Management groups are ordinary resources in the store (type
 ``Microsoft.Management/managementGroups``, shaped as ARM returns them with ``$expand=children``);
@@ -15,10 +16,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from remediator.emulator.clock import Event, SimulatedClock, Timeline
 from remediator.emulator.knobs import Knobs
 from remediator.emulator.routing import Countdowns, Operation
 from remediator.emulator.store import ResourceStore, split_id
@@ -74,8 +76,10 @@ class EmulatorState:
     def __init__(self, tenant_id: str, *, now: datetime | None = None, knobs: Knobs | None = None) -> None:
         self.lock = threading.RLock()
         self.tenant_id = tenant_id
-        self.now = now
         self.knobs = knobs or Knobs()
+        self.clock = SimulatedClock(now, running=self.knobs.clock_follows_real_time)
+        self.timeline = Timeline()
+        self._start = now
         self.store = ResourceStore()
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self._providers: dict[tuple[str, str], tuple[str, str]] = {}
@@ -97,9 +101,49 @@ class EmulatorState:
 
     # --- clock -----------------------------------------------------------------------------
 
+    @property
+    def now(self) -> datetime | None:
+        """The estate's own ``now``: the instant the simulated clock started at (None: the wall clock)."""
+        return self._start
+
+    @now.setter
+    def now(self, start: datetime | None) -> None:
+        # Setting it restarts the simulated clock there (tests pin timestamps this way).
+        self._start = start
+        self.clock = SimulatedClock(start or datetime.now(UTC), running=self.knobs.clock_follows_real_time)
+
+    @property
+    def instant(self) -> bool:
+        """``consistency: instant``: every delay is zero (tests that are not about time)."""
+        return self.knobs.consistency == "instant"
+
     def current_time(self) -> datetime:
-        """The estate's ``now`` if it set one, else the wall clock (UTC)."""
-        return self.now or datetime.now(UTC)
+        """The simulated clock: the estate's ``now`` (or the load time) plus elapsed and advanced time."""
+        return self.clock.now()
+
+    def delay(self, seconds: float) -> timedelta:
+        """One of Azure's delays (a knob), or none under ``consistency: instant``."""
+        return timedelta(0) if self.instant else timedelta(seconds=seconds)
+
+    def schedule(self, after: timedelta, event: Event) -> None:
+        """Run ``event`` (under the lock) once the simulated clock is ``after`` past now."""
+        with self.lock:
+            if after <= timedelta(0):
+                event()
+            else:
+                self.timeline.at(self.current_time() + after, event)
+
+    def run_due(self) -> None:
+        """Run the timed events whose instant has come (before each request, and on advance)."""
+        with self.lock:
+            self.timeline.run_due(self.current_time())
+
+    def advance(self, by: timedelta | float) -> datetime:
+        """Move the simulated clock forward (tests never sleep) and run what fell due."""
+        with self.lock:
+            now = self.clock.advance(by)
+            self.timeline.run_due(now)
+            return now
 
     def now_iso(self) -> str:
         return self.current_time().strftime("%Y-%m-%dT%H:%M:%S.%f0Z")

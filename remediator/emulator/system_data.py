@@ -27,7 +27,9 @@ def system_data(
     """``systemData`` for a write by ``actor`` over ``existing`` (None: a create).
 
     >>> from datetime import UTC, datetime
-    >>> state = EmulatorState("t", now=datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    >>> from remediator.emulator.knobs import Knobs
+    >>> paused = Knobs(clock_follows_real_time=False)  # the simulated clock moves only when advanced
+    >>> state = EmulatorState("t", now=datetime(2026, 11, 26, 9, 0, tzinfo=UTC), knobs=paused)
     >>> created = system_data(state, None, "app-1")
     >>> created["createdAt"], created["createdByType"], created["lastModifiedBy"]
     ('2026-11-26T09:00:00.0000000Z', 'Application', 'app-1')

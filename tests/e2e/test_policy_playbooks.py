@@ -1,12 +1,15 @@
 """policy-identity-roles and policy-remediation end to end: engine -> real SDK clients -> HTTPS emulator.
 
 Every test ends with "apply, then plan again: no changes", and the emulator's remediations
-really fail for a missing role and succeed once it is granted.
+really fail for a missing role and succeed once it is granted. The emulator runs Azure's
+consistency model (a remediated machine's state changes about 15 minutes later) unless a test that
+is not about time pins ``consistency: instant`` (``_instant``).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,12 @@ from tests.playbook_harness import harness, run_through_emulator, statuses
 
 BOTH = ["policy-identity-roles", "policy-remediation"]
 ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
+
+
+def _instant(estate: dict[str, Any]) -> dict[str, Any]:
+    """For a test that is not about time: compliance states follow a remediation at once."""
+    estate.setdefault("emulator", {})["consistency"] = "instant"
+    return estate
 
 
 def _grants(changes: Any) -> set[tuple[str, str, str]]:
@@ -67,10 +76,24 @@ def test_landing_zone_roles_then_remediation_then_nothing_left(tmp_path: Any) ->
     assert {r["name"] for r in granted} >= {
         c.params["name"] for c in first.changes if c.action == "create-role-assignment"
     }
-    # Apply, then plan again: no changes; what is left is what the bot cannot fix, said plainly.
+    # Apply, then plan again: no changes. Azure re-evaluates the remediated machines about 15 minutes
+    # later, so they are still non-compliant: awaiting evaluation, not a second task. What else is left
+    # is what the bot cannot fix, said plainly.
     assert result.again.changes == ()
-    assert {f.resource_id for f in result.again.findings} == {sc.A_NO_IDENTITY["id"], sc.ARC["id"]}
-    assert not any(f.fixable for f in result.again.findings)
+    awaiting = {
+        (f.resource_id, f.key)
+        for f in result.again.findings
+        if f.data.get("earlier_task", {}).get("status") == "awaiting-evaluation"
+    }
+    assert awaiting == {
+        (sc.VM_RESTORED["id"], f"{sc.A_OLD['id'].lower()}|"),
+        (sc.VM_GALLERY["id"], f"{sc.A_OLD['id'].lower()}|"),
+        (sc.VM_RESTORED["id"], f"{sc.A_MG['id'].lower()}|prereq"),
+    }
+    assert all("Awaiting evaluation" in f.detail for f in result.again.findings if (f.resource_id, f.key) in awaiting)
+    rest = [f for f in result.again.findings if (f.resource_id, f.key) not in awaiting]
+    assert {f.resource_id for f in rest} == {sc.A_NO_IDENTITY["id"], sc.ARC["id"]}
+    assert not any(f.fixable for f in rest)
 
 
 def test_remediation_fails_for_the_missing_role_and_succeeds_once_granted() -> None:
@@ -88,9 +111,20 @@ def test_remediation_fails_for_the_missing_role_and_succeeds_once_granted() -> N
         assert "vm-gallery: AuthorizationFailed" in outcome.error.message
         assert "Microsoft.Compute/galleries/images/versions/read" in outcome.error.message
         again = h.plan().plan
-        # vm-restored was fixed; vm-gallery is proposed again, under a fresh task name.
-        assert _tasks(again.changes) == {(sc.A_OLD["id"], ""): [sc.VM_GALLERY["id"]]}
-    with harness(_export(h.emulator), playbooks=BOTH) as h2:
+        # The failed task is not retried in the same run (nor under a fresh name): vm-gallery backs
+        # off with the cause its deployment gave; vm-restored awaits its evaluation.
+        assert _tasks(again.changes) == {}
+        by_machine = {
+            f.resource_id: f.data["earlier_task"]
+            for f in again.findings
+            if f.key == f"{sc.A_OLD['id'].lower()}|" and "earlier_task" in f.data
+        }
+        assert by_machine[sc.VM_GALLERY["id"]]["status"] == "backing-off"
+        assert by_machine[sc.VM_GALLERY["id"]]["cause"].startswith("AuthorizationFailed: ")
+        assert by_machine[sc.VM_RESTORED["id"]]["status"] == "awaiting-evaluation"
+        h.emulator.advance(timedelta(hours=7))  # Azure has re-evaluated vm-restored since
+    # A run seven hours later (past the 6 h back-off): the grants, then a task for vm-gallery.
+    with harness(_export(h.emulator, now="2026-11-26T16:00:00Z"), playbooks=BOTH) as h2:
         plan = h2.plan().plan
         assert _grants(plan.changes) == {
             (b.sub_id(b.S1).lower(), sc.P_OLD, b.CONTRIBUTOR),
@@ -101,11 +135,11 @@ def test_remediation_fails_for_the_missing_role_and_succeeds_once_granted() -> N
         assert h2.plan().plan.changes == ()
 
 
-def _export(emulator: Any) -> dict[str, Any]:
+def _export(emulator: Any, now: str = "2026-11-26T09:00:00Z") -> dict[str, Any]:
     """The emulator's current tenant as an estate file, to continue in a second run."""
     state = emulator.state
     return {
-        "now": "2026-11-26T09:00:00Z",
+        "now": now,
         "tenantId": state.tenant_id,
         "subscriptions": [dict(s) for s in state.subscriptions.values()],
         "resources": list(state.store),
@@ -114,7 +148,7 @@ def _export(emulator: Any) -> dict[str, Any]:
 
 
 def test_management_group_scope_sees_the_initiative_and_remediates_its_member() -> None:
-    result = run_through_emulator(sc.landing_zone(), playbooks=BOTH, scope=Scope(management_group=b.MG))
+    result = run_through_emulator(_instant(sc.landing_zone()), playbooks=BOTH, scope=Scope(management_group=b.MG))
     tasks = _tasks(result.first.changes)
     assert tasks[(sc.A_MG["id"], "prereq")] == [sc.VM_RESTORED["id"]]
     assert (sc.A_MG["id"], "audit") not in tasks
@@ -133,7 +167,7 @@ def test_management_group_scope_sees_the_initiative_and_remediates_its_member() 
 def test_tasks_at_the_management_group_itself_when_configured() -> None:
     options = {"policy-remediation": {"task_scope": "assignment"}}
     result = run_through_emulator(
-        sc.landing_zone(), playbooks=BOTH, options=options, scope=Scope(management_group=b.MG)
+        _instant(sc.landing_zone()), playbooks=BOTH, options=options, scope=Scope(management_group=b.MG)
     )
     scopes = {
         c.params["body"]["properties"].get("policyDefinitionReferenceId", ""): c.params["scope"]
@@ -182,7 +216,7 @@ def test_an_estate_never_seen_gets_the_right_tasks_and_roles_and_none_of_the_wro
     states = [b.state(v, old if v["name"].startswith("a") else old_b, b.VM_ASSESSMENT) for v in vms]
     states += [b.state(v, audit, b.AUDIT_ASSESSMENT) for v in vms[:5]]
     states += [b.state(v, other_assignment, other["id"]) for v in vms[:5]]
-    result = run_through_emulator(b.estate(resources, states, subs=(b.S1,)), playbooks=BOTH)
+    result = run_through_emulator(_instant(b.estate(resources, states, subs=(b.S1,))), playbooks=BOTH)
     first = result.first
     # Only the first identity lacks Contributor, only at its own resource group (fleet-a VMs use no image).
     assert _grants(first.changes) == {(b.rg_id(b.S1, "fleet-a").lower(), principal, b.CONTRIBUTOR)}
@@ -243,7 +277,9 @@ def test_scheduling_policy_needs_a_role_where_its_maintenance_configuration_live
         ],
         [b.state(sc.VM_RESTORED, schedule, b.SCHEDULING)],
     )
-    result = run_through_emulator(data, playbooks=BOTH, options={"policy-remediation": {"trigger_evaluation": True}})
+    result = run_through_emulator(
+        _instant(data), playbooks=BOTH, options={"policy-remediation": {"trigger_evaluation": True}}
+    )
     assert _grants(result.first.changes) == {(config_id.lower(), sc.P_OLD, b.CONTRIBUTOR)}
     assert _tasks(result.first.changes) == {(schedule["id"], ""): [sc.VM_RESTORED["id"]]}
     assert statuses(result.applied) == {"applied"}
@@ -273,7 +309,7 @@ def test_a_broader_role_already_held_covers_the_definitions_role() -> None:
         [b.state(sc.VM_RESTORED, assignment, custom["id"])],
     )
     options = {name: {"custom_definitions": [custom["id"]]} for name in BOTH}
-    result = run_through_emulator(data, playbooks=BOTH, options=options)
+    result = run_through_emulator(_instant(data), playbooks=BOTH, options=options)
     assert _grants(result.first.changes) == set()  # Contributor covers Virtual Machine Contributor
     assert _tasks(result.first.changes) == {(assignment["id"], ""): [sc.VM_RESTORED["id"]]}
     assert statuses(result.applied) == {"applied"}
@@ -294,6 +330,12 @@ def test_cli_dry_run_then_fix_the_landing_zone(tmp_path: Path) -> None:
     doc = json.loads(fixed.stdout)
     assert {o["status"] for o in doc["outcomes"]} == {"applied"}
     assert doc["plan_after_apply"]["changes"] == []
+    # --estate runs keep Azure's consistency: the remediated machines await their evaluation.
+    after = doc["plan_after_apply"]["findings"]
+    assert {f["resource_id"].rsplit("/", 1)[-1] for f in after if "Awaiting evaluation" in f["detail"]} == {
+        "vm-restored",
+        "vm-gallery",
+    }
 
 
 def test_failed_deployments_recorded_in_the_estate_are_read_after_the_fact() -> None:
@@ -341,7 +383,7 @@ def test_arc_machines_get_the_connected_machine_role_then_their_assessment_mode(
         [b.state(sc.ARC, arc_assignment, b.ARC_ASSESSMENT)],
         subs=(b.S1,),
     )
-    result = run_through_emulator(data, playbooks=BOTH)
+    result = run_through_emulator(_instant(data), playbooks=BOTH)
     connected_machine_admin = "cd570a14-e51a-42ad-bac8-bafd67325302"
     assert _grants(result.first.changes) == {(b.sub_id(b.S1).lower(), arc_principal, connected_machine_admin)}
     assert _tasks(result.first.changes) == {(arc_assignment["id"], ""): [sc.ARC["id"]]}

@@ -80,3 +80,16 @@ def test_serve_with_a_malformed_estate_is_one_line_and_exit_1(tmp_path):
         "error: estate bad.json: $.tenantId: 'x' does not match '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
         "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'"
     ]
+
+
+def test_a_bad_consistency_is_one_line_and_exit_1(tmp_path):
+    from tests.cli_runner import run_cli
+
+    flag = run_cli(["emulator", "serve", "--estate", "demo", "--consistency", "eventual"])
+    assert flag.code == 1 and len(flag.stderr.strip().splitlines()) == 1
+    assert "--consistency" in flag.stderr and "'eventual'" in flag.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"tenantId": "t", "subscriptions": [], "emulator": {"policyEvaluationDelaySeconds": -1}}')
+    knob = run_cli(["emulator", "serve", "--estate", str(bad)])
+    assert knob.code == 1 and len(knob.stderr.strip().splitlines()) == 1
+    assert "policyEvaluationDelaySeconds" in knob.stderr

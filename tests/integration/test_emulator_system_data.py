@@ -45,7 +45,7 @@ def _put_assignment(served: Served, effect: str) -> Any:
 def test_a_write_stamps_creator_and_modifier_and_an_update_keeps_the_creation(
     emulator_factory: Callable[..., Served],
 ) -> None:
-    served = emulator_factory(sc.landing_zone())
+    served = emulator_factory(sc.landing_zone(), clock_follows_real_time=False)  # exact stamps
     served.emulator.state.now = MONDAY
     created = _put_assignment(served, "DeployIfNotExists")
     served.emulator.state.now = TUESDAY
@@ -74,7 +74,7 @@ def test_a_write_stamps_creator_and_modifier_and_an_update_keeps_the_creation(
 def test_maintenance_writes_name_the_caller(emulator_factory: Callable[..., Served]) -> None:
     data = sc.landing_zone()
     data["resources"].append(b.resource_group(b.S2, "maintenance"))
-    served = emulator_factory(data)
+    served = emulator_factory(data, clock_follows_real_time=False)  # exact stamps
     served.emulator.state.now = MONDAY
     answer = served.arm(
         "PUT",

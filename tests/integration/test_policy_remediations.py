@@ -2,7 +2,9 @@
 
 The emulator's remediation runs asynchronously (one step per poll), deploys the built-in effect
 as the assignment's identity, fails with AuthorizationFailed where that identity lacks access,
-and flips the machine's policy state, which Resource Graph then serves.
+and the machine's next evaluation flips its policy state, which Resource Graph then serves. Tests
+here that are not about time pin ``consistency: instant`` (no evaluation delay, no Graph lag);
+the delays themselves are tests/integration/test_emulator_consistency.py.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def _noncompliant(client: PolicyInsightsClient) -> set[tuple[str, str]]:
 def test_remediation_runs_async_applies_the_effect_and_flips_the_state(
     emulator_factory: Callable[..., Served],
 ) -> None:
-    served = emulator_factory(sc.landing_zone())
+    served = emulator_factory(sc.landing_zone(), consistency="instant")
     client = _client(served)
     created = _create(
         client,
@@ -115,6 +117,7 @@ def test_missing_gallery_image_read_fails_with_authorization_failed_until_grante
     served.emulator.state.store.put(b.role_assignment(sc.IMAGE_DEFINITION_ID, sc.P_OLD, b.CONTRIBUTOR, "granted"))
     _create(client, "second", {"policyAssignmentId": sc.A_OLD["id"]})
     assert _until_done(client, "second")[-1] == "Succeeded"
+    served.emulator.advance(15 * 60)  # Azure re-evaluates a changed machine about 15 minutes later
     assert ("vm-gallery", "vm-assessment") not in _noncompliant(client)
 
 
@@ -274,7 +277,7 @@ def _fix_out_of_band(served: Served, vm_id: str) -> None:
 
 
 def test_trigger_evaluation_rescans_the_update_manager_policies(emulator_factory: Callable[..., Served]) -> None:
-    served = emulator_factory(sc.landing_zone())
+    served = emulator_factory(sc.landing_zone(), consistency="instant")
     client = _client(served)
     _fix_out_of_band(served, sc.VM_GALLERY["id"])
     assert ("vm-gallery", "vm-assessment") in _noncompliant(client)  # not until the scan

@@ -148,7 +148,7 @@ def test_no_new_task_while_one_is_running_for_the_same_assignment_and_reference(
             assert any(c.params["body"]["properties"]["policyAssignmentId"] == sc.A_MG["id"] for c in changes)
 
 
-def test_plan_is_deterministic_and_avoids_taken_names() -> None:
+def test_plan_is_deterministic_and_re_runs_the_same_work_under_its_own_name() -> None:
     data = sc.landing_zone()
     _, first = _run(data)
     _, second = _run(data)
@@ -162,7 +162,9 @@ def test_plan_is_deterministic_and_avoids_taken_names() -> None:
     }
     _, again = _run({**data, "resources": [*data["resources"], old_task]})
     retry = next(c for c in again if c.params["body"]["properties"]["policyAssignmentId"] == sc.A_OLD["id"])
-    assert retry.params["name"] == taken.params["name"] + "-2"
+    # A task that failed long ago (no time recorded: past any back-off) is re-run, never "-2".
+    assert retry.params["name"] == taken.params["name"]
+    assert retry.before == {"provisioningState": "Failed"}
 
 
 def test_every_machine_of_a_group_plans_the_same_task_so_excluding_one_keeps_it() -> None:

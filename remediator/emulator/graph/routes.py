@@ -19,6 +19,7 @@ from remediator.emulator.gate import GRAPH_ROUTE
 from remediator.emulator.graph.functions import KqlError
 from remediator.emulator.graph.parser import compile_query, evaluate
 from remediator.emulator.graph.tables import TABLES, table_rows
+from remediator.emulator.graph_lag import graph_token
 from remediator.emulator.routing import (
     ArmError,
     Request,
@@ -98,6 +99,7 @@ def _run(state: EmulatorState, query: str, body: dict[str, Any], viewer: str = "
         state.policy_states_version,
         id(state.policy_states),
         len(state.policy_states),
+        graph_token(state),  # rows whose Resource Graph lag ran out show anew
     )
     key = (query, scope_key, fingerprint)
     if key in cache:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from remediator.emulator.graph_lag import graph_token, graph_view
 from remediator.emulator.policy_model import assignment_facts
 from remediator.emulator.shapes import graph_row
 from remediator.emulator.state import MANAGEMENT_GROUP_TYPE, EmulatorState
@@ -137,6 +138,7 @@ def table_rows(state: EmulatorState, table: str, types: frozenset[str] | None = 
             state.policy_states_version,
             id(state.policy_states),
             len(state.policy_states),
+            graph_token(state),
             *(state.store.type_version(t) for t in _POLICY_TYPES),
         )
         rows.extend(_cached(state, "policy-states", states_key, lambda: policy_state_rows(state)))
@@ -187,7 +189,8 @@ def policy_state_rows(state: EmulatorState) -> list[Row]:
     """
     facts: dict[tuple[str, str], tuple[str, str] | None] = {}  # one reading per assignment member
     rows: list[Row] = []
-    for record in state.policy_states:
+    for current in state.policy_states:
+        record = graph_view(state, current)  # Resource Graph trails the Policy Insights API
         resource_id = str(record.get("resourceId", ""))
         member = (str(record.get("policyAssignmentId") or ""), str(record.get("policyDefinitionReferenceId") or ""))
         key_of_member = (member[0].lower(), member[1].lower())
