@@ -57,8 +57,11 @@ reliability: .venv
 
 test: lint typecheck imports security pytest clock
 
+# Sizes in machines (make bench SIZES=1000,10000 for a quick run); the bench prints its table and,
+# with BENCH_ARGS=--write, appends it to BENCHMARKS.md.
+SIZES ?= 1000,10000,100000
 bench: .venv
-	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.run --sizes $(SIZES) $(BENCH_ARGS)
 
 # EXAMPLES=DIR: any folder laid out like azure-rest-api-specs; -rs prints why each example is skipped.
 contract: .venv

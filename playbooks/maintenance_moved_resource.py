@@ -178,6 +178,12 @@ def _dropped_dynamic(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
         )
 
 
+def _evidence(finding: Finding) -> str:
+    """Where a finding was learnt: the stale assignment or the run record of the old machine id,
+    which only the shard that holds the old subscription sees (remediator.shards)."""
+    return str(finding.data.get("stale_assignment") or finding.data.get("previous_resource_id") or finding.resource_id)
+
+
 def _stale_for(view: MaintenanceView, machine_id: str) -> list[Assignment]:
     return view.static_by_target.get(machine_id.lower(), [])
 
@@ -242,5 +248,6 @@ PLAYBOOK = register(
         options_schema=options_schema(history_days={"type": "number", "exclusiveMinimum": 0}),
         fix_default=True,
         phase=30,
+        owner=_evidence,
     )
 )

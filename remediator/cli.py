@@ -29,6 +29,7 @@ from .planfile import read_plan, write_plan
 from .playbook import load_playbooks
 from .report import RENDERERS, render
 from .runcontrol import RunControl
+from .shards import Shard, merge_plans, messages_of, owned, shard_from
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 2, 3, 4
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
@@ -58,6 +59,9 @@ def selector_options(f: F) -> F:
     f = click.option("--now", help="The clock for time-based playbooks (ISO 8601).")(f)
     f = click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)(f)
     f = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")(f)
+    f = click.option(
+        "--shard", help="INDEX/COUNT: plan only this replica's share of the subscriptions; env REMEDIATOR_SHARD."
+    )(f)
     return target_options(f)
 
 
@@ -75,6 +79,18 @@ def cli(verbose: int) -> None:
 
 
 def _settings(**kw: Any) -> Settings:
+    return _sharded(kw.get("shard"), _unsharded_settings(**kw))
+
+
+def _sharded(flag: str | None, settings: Settings) -> Settings:
+    """Settings whose scope is one shard's (``--shard``, else REMEDIATOR_SHARD), or unchanged."""
+    shard = shard_from(flag)
+    if shard is None:
+        return settings
+    return replace(settings, scope=replace(settings.scope, shard_index=shard.index, shard_count=shard.count))
+
+
+def _unsharded_settings(**kw: Any) -> Settings:
     return build_settings(
         config_path=kw["config_path"],
         subscriptions=kw["subscriptions"],
@@ -91,9 +107,11 @@ def _runs(settings: Settings) -> list[PlaybookRun]:
     registry = load_playbooks()
     for pid, pb_settings in settings.playbooks.items():
         validate_options(registry.get(pid), pb_settings.options)  # an unknown id is an error too
+    scope = settings.scope
+    shard = Shard(scope.shard_index, scope.shard_count) if scope.shard_count > 1 else None
     return [
         PlaybookRun(
-            playbook=pb,
+            playbook=owned(pb, shard) if shard else pb,
             options=settings.playbooks[pb.id].options if pb.id in settings.playbooks else {},
             fix_enabled=settings.playbooks[pb.id].fix if pb.id in settings.playbooks else None,
         )
@@ -287,6 +305,33 @@ def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path:
     role = custom_role([r.playbook for r in runs], tuple(scopes), fixing={r.playbook.id for r in runs if r.fixing})
     click.echo(json.dumps(role, indent=2))
     return EXIT_CLEAN
+
+
+@cli.group()
+def report() -> None:
+    """Work with reports and plans written by earlier runs."""
+
+
+@report.command("merge")
+@click.argument("plan_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None) -> int:
+    """Join the JSON plans of a sharded run (--shard) into one report; exit as `plan` would."""
+    plans = [read_plan(path) for path in plan_files]
+    merged = merge_plans(plans, [str(p) for p in plan_files])
+    errors: list[str] = []
+    notes: list[str] = []
+    for path in plan_files:
+        more_errors, more_notes = messages_of(path)
+        errors += more_errors
+        notes += more_notes
+    _emit(merged, fmt, out, tuple(errors), tuple(notes))
+    if errors:
+        return EXIT_ERROR  # a shard planned from an incomplete view: the union is not the whole plan
+    if merged.failed:
+        return EXIT_FAILED
+    return EXIT_PENDING if merged.changes else EXIT_CLEAN
 
 
 def _mount_emulator() -> None:

@@ -65,9 +65,19 @@ def parent_id(resource_id: str) -> str:
     return parent
 
 
-@dataclass(frozen=True)
+# Top-level fields a Resource holds in its own slots; everything else ARM or Resource Graph sent
+# (kind, sku, zones, managedBy, resourceGroup, subscriptionId, tenantId, ...) is kept in ``extra``,
+# which a Compactor shares among all the resources of a resource group.
+_OWN_FIELDS = frozenset({"id", "name", "type", "location", "tags", "identity", "properties"})
+
+
+@dataclass(frozen=True, slots=True)
 class Resource:
-    """An ARM resource as Resource Graph or ARM returns it; ``raw`` keeps every field."""
+    """An ARM resource as Resource Graph or ARM returns it.
+
+    Slots, not a dict per instance: an estate holds hundreds of thousands of these. ``raw`` gives
+    the resource back in ARM's shape (its own fields plus ``extra``).
+    """
 
     id: str
     name: str
@@ -76,21 +86,37 @@ class Resource:
     tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     properties: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     identity: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
-    raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @classmethod
-    def from_arm(cls, obj: Mapping[str, Any]) -> Resource:
+    def from_arm(cls, obj: Mapping[str, Any], compactor: Compactor | None = None) -> Resource:
+        """From ARM's (or a Resource Graph row's) JSON; with ``compactor``, equal strings and equal
+        sub-objects are shared with the other resources it has seen (see `Compactor`)."""
+        share = compactor.value if compactor is not None else _same
         rid = str(obj.get("id", ""))
+        extra = {k: v for k, v in obj.items() if k not in _OWN_FIELDS}
         return cls(
             id=rid,
-            name=str(obj.get("name") or parse_resource_id(rid).get("name", "")),
-            type=str(obj.get("type") or parse_resource_id(rid).get("type", "")),
-            location=str(obj.get("location") or ""),
-            tags=obj.get("tags") or EMPTY,
-            properties=obj.get("properties") or EMPTY,
-            identity=obj.get("identity") or EMPTY,
-            raw=obj,
+            name=share(str(obj.get("name") or parse_resource_id(rid).get("name", ""))),
+            type=share(str(obj.get("type") or parse_resource_id(rid).get("type", ""))),
+            location=share(str(obj.get("location") or "")),
+            tags=share(obj.get("tags") or EMPTY),
+            properties=share(obj.get("properties") or EMPTY),
+            identity=share(obj.get("identity") or EMPTY),
+            extra=share(extra) if extra else EMPTY,
         )
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The resource in ARM's JSON shape (built on each call: it is rarely needed)."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type}
+        if self.location:
+            out["location"] = self.location
+        for key, value in (("tags", self.tags), ("identity", self.identity), ("properties", self.properties)):
+            if value:
+                out[key] = value
+        out.update(self.extra)
+        return out
 
     @property
     def key(self) -> str:
@@ -107,6 +133,47 @@ class Resource:
     @property
     def resource_group(self) -> str:
         return parse_resource_id(self.id).get("resource_group", "")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Compactor:
+    """Shares equal strings and equal JSON sub-objects across the rows of one inventory read.
+
+    At 100,000 machines most of what Resource Graph returns repeats: locations, types, states,
+    image references, patch settings, whole ``instanceView`` status lists. ``json.loads`` makes a
+    new object for every occurrence; this keeps one. Estates are read-only (playbooks are pure),
+    so sharing is invisible to them. Containers are compared by their already-shared children's
+    identity, so a lookup key is one flat tuple, not a copy of the tree. Drop the compactor when
+    the read ends: its table only serves deduplication.
+    """
+
+    def __init__(self) -> None:
+        self._strings: dict[str, str] = {}
+        self._containers: dict[tuple[Any, ...], Any] = {}
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._strings.setdefault(value, value)
+        if isinstance(value, dict):
+            items = [(self._strings.setdefault(k, k), self.value(v)) for k, v in value.items()]
+            key: tuple[Any, ...] = ("{", *(part for k, v in items for part in (k, *_identity(v))))
+            return self._containers.setdefault(key, dict(items))
+        if isinstance(value, list):
+            members = [self.value(v) for v in value]
+            key = ("[", *(part for v in members for part in _identity(v)))
+            return self._containers.setdefault(key, members)
+        return value
+
+
+def _identity(value: Any) -> tuple[Any, ...]:
+    """What makes a (shared) value equal to another: containers by identity, scalars by type and value
+    (``1``, ``1.0`` and ``True`` are equal in Python, not in JSON)."""
+    if isinstance(value, dict | list):
+        return ("#", id(value))
+    return (type(value).__name__, value)
 
 
 @dataclass(frozen=True)

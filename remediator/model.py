@@ -228,9 +228,15 @@ class Scope:
 
     subscriptions: tuple[str, ...] = ()
     management_group: str | None = None
+    # ``--shard INDEX/COUNT`` (remediator.shards): this run covers the subscriptions whose stable
+    # hash lands on INDEX; 0/1 is the whole scope.
+    shard_index: int = 0
+    shard_count: int = 1
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"subscriptions": list(self.subscriptions)}
         if self.management_group:
             out["management_group"] = self.management_group
+        if self.shard_count > 1:
+            out["shard"] = f"{self.shard_index}/{self.shard_count}"
         return out

@@ -90,6 +90,10 @@ def _no_changes(ctx: Context, finding: Finding) -> Iterable[Change]:
     return ()
 
 
+def _finding_resource(finding: Finding) -> str:
+    return finding.resource_id
+
+
 @dataclass(frozen=True)
 class Playbook:
     id: str
@@ -106,6 +110,9 @@ class Playbook:
     fix_default: bool = True
     # Lower phases apply first across playbooks (roles before remediations).
     phase: int = 50
+    # The id whose subscription owns a finding in a sharded run (remediator.shards): its resource,
+    # unless the evidence that produced it lives elsewhere (a machine moved across subscriptions).
+    owner: Callable[[Finding], str] = _finding_resource
     options_schema: Mapping[str, Any] = field(default_factory=dict)
 
     @property

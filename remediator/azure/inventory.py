@@ -7,7 +7,7 @@ playbooks need, run on a small thread pool.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +15,10 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 
 from ..errors import UsageError
-from ..estate import Estate, PolicyState, Resource, Subscription
+from ..estate import Compactor, Estate, PolicyState, Resource, Subscription
 from ..model import Scope
 from ..playbook import Needs
+from ..shards import Shard
 from .arm_errors import read_errors
 from .clients import ArmClients
 from .definitions import read_definitions
@@ -156,6 +157,19 @@ def _assignments_above_scope(
         return [found for found in pool.map(read, missing) if found is not None]
 
 
+def _assignments_at_management_groups(graph: GraphReader, scope: Scope) -> list[Resource]:
+    """Shard 0's share of tenant-wide work: every policy assignment made at a management group.
+
+    Work at a management group belongs to shard 0 (remediator.shards), but an assignment there is
+    otherwise only learnt from its states in the shard's own subscriptions, which may hold none of
+    its machines. Assignments are few, so shard 0 reads all of them in the run's scope.
+    """
+    where = GraphScope(management_group=scope.management_group) if scope.management_group else GraphScope(tenant=True)
+    rows = graph.stream(where, build_query("policyresources", [POLICY_ASSIGNMENT_TYPE]))
+    above = "/providers/microsoft.management/managementgroups/"
+    return [Resource.from_arm(row) for row in rows if str(row.get("id", "")).lower().startswith(above)]
+
+
 def _role_assignments_above(clients: ArmClients, subscriptions: Iterable[Subscription]) -> list[Resource]:
     """Role assignments at or above each subscription (management groups, the tenant root).
 
@@ -185,34 +199,50 @@ def _merge(resources: list[Resource], more: Iterable[Resource]) -> None:
             resources.append(resource)
 
 
-def _table_rows(graph: GraphReader, scope: GraphScope, table: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
+def _table_rows(graph: GraphReader, scope: GraphScope, table: str, types: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """Rows of ``types`` from ``table``: tenant-level types tenant-wide, the rest within ``scope``."""
     scoped = tuple(t for t in types if t not in TENANT_LEVEL_TYPES)
     above = tuple(t for t in types if t in TENANT_LEVEL_TYPES)
-    rows = graph.rows(scope, build_query(table, scoped)) if scoped else []
+    if scoped:
+        yield from graph.stream(scope, build_query(table, scoped))
     if above:
-        rows += graph.rows(GraphScope(tenant=True), build_query(table, above))
-    return rows
+        yield from graph.stream(GraphScope(tenant=True), build_query(table, above))
+
+
+def _in_shard(subscriptions: tuple[Subscription, ...], scope: Scope) -> tuple[Subscription, ...]:
+    """A sharded run (``--shard``) keeps the subscriptions whose stable hash lands on its index."""
+    if scope.shard_count <= 1:
+        return subscriptions
+    shard = Shard(scope.shard_index, scope.shard_count)
+    return tuple(s for s in subscriptions if shard.owns_subscription(s.subscription_id))
 
 
 def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime | None = None) -> Estate:
     graph = GraphReader(clients)
     subscriptions, tenant_id = resolve_subscriptions(clients, scope, graph)
+    subscriptions = _in_shard(subscriptions, scope)
+    # A shard reads its own subscriptions, never the whole management group.
     graph_scope = (
         GraphScope(management_group=scope.management_group)
-        if scope.management_group and not scope.subscriptions
+        if scope.management_group and not scope.subscriptions and scope.shard_count <= 1
         else GraphScope(subscriptions=tuple(s.subscription_id for s in subscriptions))
     )
     wanted_types = {t.lower() for t in needs.resource_types} - {POLICY_STATE_TYPE}
     resources: list[Resource] = []
     policy_states: list[PolicyState] = []
     if subscriptions or graph_scope.management_group:
+        # Each page is shared into compact resources as it arrives and then dropped (Compactor).
+        compactor = Compactor()
         for table, table_types in group_by_table(wanted_types).items():
-            resources.extend(Resource.from_arm(row) for row in _table_rows(graph, graph_scope, table, table_types))
+            rows = _table_rows(graph, graph_scope, table, table_types)
+            resources.extend(Resource.from_arm(row, compactor) for row in rows)
+        del compactor
         if needs.policy_states:
-            policy_states = [_policy_state(row) for row in graph.rows(graph_scope, NON_COMPLIANT_POLICY_STATES)]
+            policy_states = [_policy_state(row) for row in graph.stream(graph_scope, NON_COMPLIANT_POLICY_STATES)]
 
     any_subscription = subscriptions[0].subscription_id if subscriptions else None
+    if POLICY_ASSIGNMENT_TYPE in wanted_types and scope.shard_count > 1 and scope.shard_index == 0:
+        _merge(resources, _assignments_at_management_groups(graph, scope))
     if POLICY_ASSIGNMENT_TYPE in wanted_types:
         _merge(resources, _assignments_above_scope(clients, resources, policy_states, any_subscription))
     if ROLE_ASSIGNMENT_TYPE in wanted_types:

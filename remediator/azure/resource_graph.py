@@ -21,7 +21,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from ..errors import AzureAccessError
+from ..errors import AzureAccessError, UsageError
 from .arm_errors import read_errors
 from .clients import ArmClients
 
@@ -109,6 +109,32 @@ def quota_wait_seconds(headers: Mapping[str, str], max_wait: float) -> float:
     return min(total, max_wait)
 
 
+class ScopeTooLarge(UsageError):
+    """Resource Graph will not query this tenant or management group in one scope."""
+
+
+def _refuse_partial_scope(error: HttpResponseError, target: Mapping[str, Any]) -> None:
+    """A tenant or management group too large for one query: a UsageError that says what to do.
+
+    Resource Graph answers 400 ``TooManySubscriptionsUnderScope`` when a tenant or management
+    group query covers more subscriptions than it serves at once, unless ``allowPartialScopes``
+    is set, when it silently answers for some of them (2021-03-01 spec; the error as quoted in
+    Azure/cosmos-explorer issue 1986). The bot never asks for partial answers: a machine missing
+    from a read looks deleted or moved, and a fix planned on that would be wrong. Subscription
+    lists are always sent in batches of 1000 (MAX_SUBSCRIPTIONS_PER_QUERY); what stays tenant-wide
+    (management groups, moved-machine lookups) cannot be split by subscription without losing rows.
+    """
+    details = getattr(getattr(error, "error", None), "details", None) or []
+    codes = {str(getattr(d, "code", "") or "") for d in details}
+    if "TooManySubscriptionsUnderScope" not in codes and "TooManySubscriptionsUnderScope" not in str(error):
+        return
+    where = f"management group {target['management_groups'][0]}" if target.get("management_groups") else "the tenant"
+    raise ScopeTooLarge(
+        f"Resource Graph refuses to query {where} at once (TooManySubscriptionsUnderScope: more subscriptions than "
+        "one query may cover), and a partial answer could make present machines look deleted; nothing was changed"
+    ) from None
+
+
 @dataclass(frozen=True)
 class GraphScope:
     """Subscriptions, one management group, or (``tenant``) everything the principal can read."""
@@ -174,9 +200,13 @@ class GraphReader:
 
     def rows(self, scope: GraphScope, query: str) -> list[dict[str, Any]]:
         """All rows of ``query`` over ``scope``, following ``$skipToken``."""
+        return list(self.stream(scope, query))
+
+    def stream(self, scope: GraphScope, query: str) -> Iterator[dict[str, Any]]:
+        """The rows of ``query`` over ``scope`` page by page, so a caller can index each page and
+        let it go before the next arrives (at 100,000 machines the pages outweigh the estate)."""
         settings = self.clients.settings
         graph = self.clients.resource_graph()
-        rows: list[dict[str, Any]] = []
         for target in scope.requests():
             skip_token: str | None = None
             for _page in range(settings.max_pages):
@@ -186,18 +216,21 @@ class GraphReader:
                 request = QueryRequest(query=query, options=options, **target)
                 self._wait_for_quota()
                 with read_errors():
-                    page, headers = self._send(graph, request)
-                rows.extend(row for row in page.get("data") or [] if isinstance(row, dict))
+                    try:
+                        page, headers = self._send(graph, request)
+                    except HttpResponseError as error:
+                        _refuse_partial_scope(error, target)
+                        raise
                 wait = quota_wait_seconds(
                     {k.lower(): v for k, v in headers.items()}, settings.resource_graph_quota_max_wait
                 )
                 self._resume_at = time.monotonic() + wait
                 skip_token = page.get("$skipToken")
+                rows = page.get("data") or []
+                del page
+                yield from (row for row in rows if isinstance(row, dict))
                 if not skip_token:
                     break
             else:
                 # A $skipToken that never ends (a broken or hostile endpoint) must not hold the run.
-                raise AzureAccessError(
-                    f"Resource Graph: still paging after {settings.max_pages} pages of {len(rows)} rows; giving up"
-                )
-        return rows
+                raise AzureAccessError(f"Resource Graph: still paging after {settings.max_pages} pages; giving up")

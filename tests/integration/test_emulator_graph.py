@@ -221,3 +221,23 @@ def test_remediations_are_in_no_resource_graph_table(emulator_factory):
         text = f"{table} | where type =~ 'microsoft.policyinsights/remediations' | project id"
         assert query(served, text, subscriptions=[PROD]) == []
     assert query(served, "resources | where name =~ 'vm-running' | project id", subscriptions=[PROD])
+
+
+def test_too_many_subscriptions_under_a_scope_is_refused_unless_partial_scopes_are_allowed(
+    emulator_factory, monkeypatch
+):
+    # The service's answer as quoted in Azure/cosmos-explorer issue 1986; the limit is lowered here.
+    from remediator.emulator.graph import routes
+
+    monkeypatch.setattr(routes, "SUBSCRIPTIONS_UNDER_SCOPE_LIMIT", 1)
+    served = emulator_factory(estate())
+    names = "resources | where type =~ 'Microsoft.Compute/virtualMachines' | project name | order by name asc"
+    for scope in ({"management_groups": ["platform"]}, {}):
+        with pytest.raises(HttpResponseError) as refused:
+            query(served, names, **scope)
+        assert refused.value.status_code == 400
+        assert "TooManySubscriptionsUnderScope" in str(refused.value)
+    partial = QueryRequestOptions(allow_partial_scopes=True)
+    rows = graph(served).resources(QueryRequest(query=names, management_groups=["platform"], options=partial)).data
+    assert len(rows) == 1  # one of the two subscriptions under the group, not both
+    assert [r["name"] for r in query(served, names, subscriptions=[PROD, DEV])] == ["vm-off", "vm-running"]

@@ -35,6 +35,12 @@ ROUTES: list[Route] = []
 
 MAX_TOP = 1000
 RESULT_CACHE_SIZE = 16
+# A tenant or management-group query over more subscriptions than this is refused with
+# TooManySubscriptionsUnderScope unless options.allowPartialScopes is set, when it answers for
+# the first this-many only. The figure and the error are the service's own answer quoted in
+# Azure/cosmos-explorer issue 1986 (2024); the option is in the 2021-03-01 spec ("allow partial
+# scopes for result in case the number of subscriptions exceed allowed limits").
+SUBSCRIPTIONS_UNDER_SCOPE_LIMIT = 18000
 
 Row = dict[str, Any]
 
@@ -43,25 +49,49 @@ def _bad_request(message: str, detail_code: str = "InvalidQuery") -> ArmError:
     return ArmError(400, "BadRequest", message, details=[{"code": detail_code, "message": message}])
 
 
-def _in_scope(state: EmulatorState, body: dict[str, Any]) -> tuple[tuple[str, ...], Any]:
+def _too_many_subscriptions() -> ArmError:
+    message = (
+        "The number of subscriptions under provided tenant or management groups in the request has exceeded the "
+        f"allowed limit {SUBSCRIPTIONS_UNDER_SCOPE_LIMIT}. Please select a more granular scope or allow partial "
+        "scopes results by passing AllowPartialScopes flag in the query options."
+    )
+    return ArmError(
+        400,
+        "BadRequest",
+        "Please provide below info when asking for support.",
+        details=[{"code": "TooManySubscriptionsUnderScope", "message": message}],
+    )
+
+
+def _within_limit(subscriptions: list[str], partial: bool) -> set[str]:
+    if len(subscriptions) <= SUBSCRIPTIONS_UNDER_SCOPE_LIMIT:
+        return set(subscriptions)
+    if not partial:
+        raise _too_many_subscriptions()
+    return set(subscriptions[:SUBSCRIPTIONS_UNDER_SCOPE_LIMIT])
+
+
+def _in_scope(state: EmulatorState, body: dict[str, Any]) -> tuple[tuple[Any, ...], Any]:
     """(cache key of the scope, row predicate or None for the whole tenant)."""
     subscriptions = [str(s).lower() for s in body.get("subscriptions") or []]
     groups = [str(g) for g in body.get("managementGroups") or []]
+    partial = bool((body.get("options") or {}).get("allowPartialScopes"))
     if subscriptions:
         allowed = set(subscriptions)
         return ("subs", *sorted(allowed)), lambda row: str(row.get("subscriptionId") or "").lower() in allowed
     if groups:
-        subs: set[str] = set()
+        under: list[str] = []
         prefixes: list[str] = []
         for group in groups:
             if state.management_group(group) is None:
                 raise _bad_request(f"The management group '{group}' could not be found.", "ManagementGroupNotFound")
-            subs.update(s.lower() for s in state.management_group_subscriptions(group))
+            under.extend(s.lower() for s in state.management_group_subscriptions(group))
             prefixes.extend(
                 f"/providers/microsoft.management/managementgroups/{name.lower()}"
                 for name in state.management_group_tree(group)
             )
         prefix_tuple = tuple(prefixes)
+        subs = _within_limit(list(dict.fromkeys(under)), partial)
 
         def in_groups(row: Row) -> bool:
             sub = str(row.get("subscriptionId") or "").lower()
@@ -70,7 +100,12 @@ def _in_scope(state: EmulatorState, body: dict[str, Any]) -> tuple[tuple[str, ..
             row_id = str(row.get("id") or "").lower()
             return any(row_id == p or row_id.startswith(p + "/") for p in prefix_tuple)
 
-        return ("groups", *sorted(g.lower() for g in groups)), in_groups
+        return ("groups", *sorted(g.lower() for g in groups), len(subs)), in_groups
+    everything = list(state.subscriptions)
+    if len(everything) > SUBSCRIPTIONS_UNDER_SCOPE_LIMIT:
+        allowed = _within_limit(everything, partial)
+        key = ("tenant-partial", len(allowed))
+        return key, lambda row: not row.get("subscriptionId") or str(row["subscriptionId"]).lower() in allowed
     return ("tenant",), None
 
 
