@@ -39,7 +39,10 @@ def _exclusive(settings: Settings, session: ArmSession, control: RunControl | No
         return
     from .azure.lease import run_lease
 
-    scope = (settings.scope.subscriptions, settings.scope.management_group)
+    where = settings.scope
+    # The replicas of a sharded run (--shard) work side by side by design: each holds its own share's lease.
+    shard = f"{where.shard_index}/{where.shard_count}" if where.shard_count > 1 else ""
+    scope = (where.subscriptions, where.management_group, shard)
     lease = settings.lease
     run_control = control or RunControl(settings.timeout_seconds)
     with run_lease(session, lease.container_url, scope, lease.duration_seconds, lease.wait_seconds, run_control):

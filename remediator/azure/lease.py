@@ -44,19 +44,24 @@ class LeaseHeld(RemediatorError):
     """Another run holds the lease of this scope, and waiting for it ran out."""
 
 
-def lease_blob_name(tenant_id: str, subscriptions: Sequence[str], management_group: str | None) -> str:
-    """The blob of one scope: the same tenant, subscriptions (any order, any case) and group, the same blob."""
+def lease_blob_name(tenant_id: str, subscriptions: Sequence[str], management_group: str | None, shard: str = "") -> str:
+    """The blob of one scope: the same tenant, subscriptions (any order, any case), group and shard
+    ("INDEX/COUNT" of a sharded run, whose replicas run side by side by design), the same blob."""
     scope = {
         "tenant": tenant_id.lower(),
         "subscriptions": sorted(s.lower() for s in subscriptions),
         "management_group": (management_group or "").lower(),
     }
+    if shard:
+        scope["shard"] = shard
     digest = hashlib.sha256(json.dumps(scope, sort_keys=True).encode()).hexdigest()
     return f"aum-remediator-lease-{digest[:32]}"
 
 
-def scope_label(tenant_id: str, subscriptions: Sequence[str], management_group: str | None) -> str:
+def scope_label(tenant_id: str, subscriptions: Sequence[str], management_group: str | None, shard: str = "") -> str:
     parts = [f"tenant {tenant_id}"]
+    if shard:
+        parts.append(f"shard {shard}")
     if management_group:
         parts.append(f"management group {management_group}")
     if subscriptions:
@@ -177,19 +182,19 @@ class RunLease:
 def run_lease(
     session: ArmSession,
     container_url: str,
-    scope: tuple[Sequence[str], str | None],
+    scope: tuple[Sequence[str], str | None, str],
     duration_seconds: int,
     wait_seconds: float,
     control: RunControl,
 ) -> Iterator[RunLease]:
     """Hold the scope's lease for the ``with`` block; released on the way out, errors and signals included."""
     tenant = token_tenant(session)
-    subscriptions, group = scope
+    subscriptions, group, shard = scope
     container = ContainerClient.from_container_url(
         container_url.rstrip("/"), credential=session.credential, connection_verify=session.target.connection_verify
     )
-    blob = container.get_blob_client(lease_blob_name(tenant, subscriptions, group))
-    lease = RunLease(blob, scope_label(tenant, subscriptions, group), duration_seconds, wait_seconds, control)
+    blob = container.get_blob_client(lease_blob_name(tenant, subscriptions, group, shard))
+    lease = RunLease(blob, scope_label(tenant, subscriptions, group, shard), duration_seconds, wait_seconds, control)
     try:
         try:
             lease.acquire()

@@ -90,7 +90,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 def _hold(served: Served) -> AbstractContextManager[RunLease]:
     """Another run holding the scope's lease, from this test process (renewed while held)."""
     session = ArmSession.for_endpoint(served.endpoint)
-    return run_lease(session, served.container_url, (SUBSCRIPTIONS, None), 15, 0, RunControl())
+    return run_lease(session, served.container_url, (SUBSCRIPTIONS, None, ""), 15, 0, RunControl())
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:

@@ -18,8 +18,10 @@ def test_other_scopes_name_other_blobs() -> None:
         lease_blob_name(T, [], None),
         lease_blob_name(T, [], "landing-zones"),
         lease_blob_name(B, [A], None),
+        lease_blob_name(T, [A], None, "0/2"),
+        lease_blob_name(T, [A], None, "1/2"),
     }
-    assert len(names) == 5
+    assert len(names) == 7
     assert all(n.startswith("aum-remediator-lease-") and len(n) == 53 for n in names)
 
 
@@ -27,3 +29,4 @@ def test_the_label_names_the_scope() -> None:
     assert scope_label(T, [B, A], None) == f"tenant {T}, subscriptions {A},{B}"
     assert scope_label(T, [], "mg") == f"tenant {T}, management group mg"
     assert scope_label(T, [], None) == f"tenant {T} (every subscription)"
+    assert scope_label(T, [], "mg", "1/4") == f"tenant {T}, shard 1/4, management group mg"
