@@ -34,6 +34,8 @@ VM_EXTENSION = VM + "/extensions"
 ARC_EXTENSION = ARC + "/extensions"
 VM_ASSESSMENT = VM + "/patchassessmentresults"
 ARC_ASSESSMENT = ARC + "/patchassessmentresults"
+VM_INSTALLATION = VM + "/patchinstallationresults"
+ARC_INSTALLATION = ARC + "/patchinstallationresults"
 MACHINE_TYPES = (VM, ARC)
 
 AUTOMATIC_BY_PLATFORM = "automaticbyplatform"
@@ -126,28 +128,33 @@ def on_demand_installs(machine: Resource, os_name: str) -> tuple[ExtensionKind, 
 def required_extensions(
     estate: Estate, machine: Resource, os_name: str, *, all_machines: bool = False
 ) -> tuple[ExtensionKind, ...]:
-    """The update extensions the machine needs for what Update Manager is set to do with it.
+    """The update extensions the machine should have by now.
 
-    Azure VM: the patch extension once platform patching or periodic assessment is on, or an
-    assessment is on record. Arc: the OS update extension for scheduled patching (patchMode
-    AutomaticByPlatform) or once a user ran an on-demand operation; the patch extension for
-    periodic assessment. A machine with none of these signals needs nothing yet: most VMs in a
-    tenant were never assessed and lack nothing (``all_machines`` treats every one as managed).
+    Azure installs them itself, at the first assessment or patch run (troubleshoot.md, "... extension
+    isn't installed": "Trigger an on-demand assessment or patching to install the extension ... or
+    attach the machine to a maintenance configuration schedule, which will install the extension
+    when patching is performed"). So a missing extension is a failure only once such a run is on
+    record — an assessment or an installation result — and never on a machine Azure has had no
+    reason to touch yet (a new VM, one never assessed: that is stale-assessment's signal, with its
+    own clock). Azure VM: the patch extension. Arc: the OS update extension once a user ran an
+    on-demand operation or an installation ran; the patch extension once periodic assessment is on
+    and an assessment is on record. ``all_machines`` treats every machine as owing them.
     """
-    settings = patch_settings(machine, os_name)
-    platform_patching = str(settings.get("patchMode", "")).lower() == AUTOMATIC_BY_PLATFORM
-    periodic = periodic_assessment_on(machine, os_name)
     latest = latest_assessment(estate, machine)
+    patched = bool(installation_results(estate, machine))
     if is_vm(machine):
-        needed = all_machines or platform_patching or periodic or latest is not None
-        return (PATCH_EXTENSION[os_name],) if needed else ()
+        return (PATCH_EXTENSION[os_name],) if all_machines or latest is not None or patched else ()
     kinds: list[ExtensionKind] = []
     started_by_user = latest is not None and str(latest.properties.get("startedBy", "")).lower() == "user"
-    if all_machines or platform_patching or started_by_user:
+    if all_machines or started_by_user or patched:
         kinds.append(OS_UPDATE_EXTENSION[os_name])
-    if periodic:
+    if all_machines or (periodic_assessment_on(machine, os_name) and latest is not None):
         kinds.append(PATCH_EXTENSION[os_name])
     return tuple(kinds)
+
+
+def installation_results(estate: Estate, machine: Resource) -> tuple[Resource, ...]:
+    return estate.children(machine.id, VM_INSTALLATION if is_vm(machine) else ARC_INSTALLATION)
 
 
 def extension_kind(extension: Resource) -> ExtensionKind | None:
@@ -227,9 +234,13 @@ def _collect(value: Any, out: list[str]) -> None:
             _collect(item, out)
 
 
-def assessment_errors(result: Resource) -> list[str]:
+def result_errors(result: Resource) -> list[str]:
+    """The error texts of an assessment or installation result (both carry ``errorDetails``)."""
     props = result.properties
     return error_texts(props.get("errorDetails")) + error_texts(props.get("error"))
+
+
+assessment_errors = result_errors
 
 
 def assessment_failed(result: Resource) -> bool:

@@ -18,6 +18,8 @@ from remediator import Estate
 
 from ._policy_model import MANAGEMENT_GROUP, ROLE_ASSIGNMENT, ROLE_DEFINITION, last_segment, properties_of
 
+SUBSCRIPTION = "microsoft.resources/subscriptions"
+
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
@@ -157,17 +159,39 @@ def _index(estate: Estate) -> _Index:
     return index
 
 
+def _group_id(name: str) -> str:
+    return f"/providers/Microsoft.Management/managementGroups/{name}"
+
+
+def _chain(parents: dict[str, str], child: str, chain: list[Any]) -> None:
+    """Link ``child`` to the first group of an ancestors chain (parent first), and each group to the next."""
+    names = [str(e.get("name")) for e in chain if isinstance(e, Mapping) and e.get("name")]
+    for below, above in zip([child, *(_group_id(n).lower() for n in names)], names, strict=False):
+        parents.setdefault(below, _group_id(above))
+
+
 def _mg_parents(estate: Estate) -> dict[str, str]:
-    """Lowercased child id (group or subscription) -> parent management group id."""
+    """Lowercased child id (group or subscription) -> parent management group id.
+
+    From Resource Graph's shapes: a subscription row's ``managementGroupAncestorsChain``, a group
+    row's ``details.parent`` and ``details.managementGroupAncestorsChain`` (both parent first);
+    and from ``children``, which the management groups API returns with ``$expand=children``.
+    """
     parents: dict[str, str] = {}
     for group in estate.of_type(MANAGEMENT_GROUP):
         for child in group.properties.get("children") or ():
             if isinstance(child, Mapping) and child.get("id"):
                 parents[str(child["id"]).lower()] = group.id
         details = group.properties.get("details")
-        parent = details.get("parent") if isinstance(details, Mapping) else None
+        details = details if isinstance(details, Mapping) else {}
+        parent = details.get("parent")
         if isinstance(parent, Mapping) and parent.get("id"):
             parents.setdefault(group.key, str(parent["id"]))
+        if isinstance(chain := details.get("managementGroupAncestorsChain"), list):
+            _chain(parents, group.key, chain)
+    for subscription in estate.of_type(SUBSCRIPTION):
+        if isinstance(chain := subscription.properties.get("managementGroupAncestorsChain"), list):
+            _chain(parents, subscription.key, chain)
     return parents
 
 

@@ -44,9 +44,34 @@ MANUAL_STEPS = (
 )
 
 
+# Why the fix does not follow the article's order (remove the assignment, move, re-create; if a
+# step was missed, move the machine back and repeat): that order prevents the problem before a
+# move. After the fact, moving back is a second move and an outage; the same end state is
+# reached in place, and creating before deleting loses nothing if the run stops in between.
+AFTER_THE_FACT = (
+    "Why not the documented order (remove the assignment before the move; if missed, move the machine back and "
+    "repeat): that prevents the problem before a move. After it, moving back means a second move and downtime, "
+    "while creating the new assignment first and deleting the stale one second reaches the same end state in "
+    "place and loses nothing if interrupted."
+)
+
+
 def _name_type(resource_id: str) -> tuple[str, str]:
     parts = parse_resource_id(resource_id)
     return parts.get("name", "").lower(), parts.get("type", "").lower()
+
+
+def _could_be_the_moved(view: MaintenanceView, old_id: str, candidate: Resource) -> bool:
+    """A move keeps the machine's identity — its ``vmId`` and its ``timeCreated`` — while a new
+    machine given the old name gets new ones. No shape that outlives the move carries the old
+    ``vmId`` (a configuration assignment holds ``maintenanceConfigurationId`` and ``resourceId``
+    only, Maintenance 2023-04-01; applyUpdates and query-logs.md's patch results none), so the
+    corroboration is ``timeCreated``: a candidate created after the machine at the old id last ran
+    a schedule is another machine, not the moved one."""
+    created = time_of(candidate.properties.get("timeCreated"))
+    runs = view.runs_by_machine.get(old_id.lower(), [])
+    last = max((t for r in runs if (t := time_of(r.properties.get("startDateTime"))) is not None), default=None)
+    return created is None or last is None or created <= last
 
 
 def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
@@ -62,7 +87,8 @@ def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
             if config
             else parse_resource_id(assignment.configuration_id).get("name", assignment.configuration_id)
         )
-        candidates = [m for m in view.by_name.get((name, type_), []) if m.key != assignment.target.lower()]
+        named = [m for m in view.by_name.get((name, type_), []) if m.key != assignment.target.lower()]
+        candidates = [m for m in named if _could_be_the_moved(view, assignment.target, m)]
         data = {
             "stale_assignment": assignment.id,
             "previous_resource_id": assignment.target,
@@ -77,7 +103,8 @@ def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
             action = (
                 f"{moved.name} is already under {config_name}; the fix deletes the stale assignment."
                 if already
-                else f"The fix assigns {config_name} to {moved.id} first, then deletes the stale assignment."
+                else f"The fix assigns {config_name} to {moved.id} first, then deletes the stale assignment. "
+                + AFTER_THE_FACT
             )
             yield Finding(
                 playbook=PLAYBOOK_ID,
@@ -95,7 +122,12 @@ def _stale_static(ctx: Context, view: MaintenanceView) -> Iterable[Finding]:
             )
             continue
         found = (
-            f"no machine named {name} exists" if not candidates else f"{len(candidates)} machines named {name} exist"
+            f"{len(candidates)} machines named {name} exist"
+            if candidates
+            else f"the machine named {name} elsewhere was created after this one last ran a schedule, so it is "
+            "another machine, not the moved one"
+            if named
+            else f"no machine named {name} exists"
         )
         yield Finding(
             playbook=PLAYBOOK_ID,

@@ -3,8 +3,13 @@
 troubleshoot.md "You can't apply patches for shut-down machines": machines must be on at least
 15 minutes before the scheduled update. Report every machine, deallocated or stopped (Arc:
 disconnected), whose next window opens within the horizon. The opt-in fix starts an Azure VM
-(``start_within_hours`` limits it to windows opening soon, so machines are not kept running for a
-day ahead); an Arc machine cannot be started through ARM and is only reported.
+only for a window opening within ``start_within_hours`` (default 1.5), so machines are not kept
+running for a day ahead; an Arc machine cannot be started through ARM and is only reported.
+
+Why 1.5 hours: the bot is meant to run hourly. Every window then has one run between 90 and 30
+minutes before it opens — the article's 15 minutes of lead, plus 15 for the VM to boot, plus
+the hour between runs — so each window gets its start exactly once and no machine is started
+earlier than it must be. Runs less often than hourly need a larger value (run interval + 0.5).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ._maintenance_model import (
 PLAYBOOK_ID = "powered-off-machines"
 DOC = "troubleshoot.md#you-cant-apply-patches-for-shut-down-machines"
 LEAD = timedelta(minutes=15)
+START_WITHIN_HOURS = 1.5
 VM_OFF = frozenset({"deallocated", "deallocating", "stopped", "stopping"})
 ARC_OFF = frozenset({"disconnected", "expired"})
 
@@ -52,7 +58,8 @@ def detect(ctx: Context) -> Iterable[Finding]:
             advice = (
                 f"Start it by {start_by:%Y-%m-%d %H:%M} UTC"
                 + (" (already less than 15 minutes before the window: start it now)" if late else "")
-                + ". With the fix enabled, the bot starts the VM."
+                + ". With the fix enabled, the bot starts the VM on its run within "
+                + f"{float(ctx.option('start_within_hours', START_WITHIN_HOURS)):g} hours of the window."
             )
         yield Finding(
             playbook=PLAYBOOK_ID,
@@ -80,12 +87,11 @@ def plan(ctx: Context, finding: Finding) -> Iterable[Change]:
     machine = ctx.estate.get(finding.resource_id)
     if machine is None or machine.type_key == ARC_TYPE:
         return ()
-    within = ctx.option("start_within_hours", None)
-    if within is not None:
-        window = configuration_of(ctx.estate, str(finding.data["maintenance_configuration_id"]))
-        upcoming = window.next_window(ctx.estate.now, timedelta(hours=float(within))) if window else None
-        if upcoming is None:
-            return ()
+    within = float(ctx.option("start_within_hours", START_WITHIN_HOURS))
+    window = configuration_of(ctx.estate, str(finding.data["maintenance_configuration_id"]))
+    upcoming = window.next_window(ctx.estate.now, timedelta(hours=within)) if window else None
+    if upcoming is None:
+        return ()
     return (
         Change(
             finding_id=finding.id,

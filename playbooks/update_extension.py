@@ -14,10 +14,11 @@ the same fix while the LinuxPatchExtension is not Succeeded. Once it is Succeede
 assessment still blames the service, the documented resolution is a reboot: that is reported,
 never done (a reboot is an outage the owner schedules).
 
-A missing extension is only flagged where something Update Manager is set to do needs it (see
-`_extension_model.required_extensions`: platform patching, periodic assessment, an assessment on
-record) unless the option ``all_machines`` is true: most VMs in a tenant were never assessed and
-lack nothing.
+A missing extension is only flagged where Azure has had a reason to install it (see
+`_extension_model.required_extensions`: an assessment or an installation run on record) unless
+the option ``all_machines`` is true: most VMs in a tenant were never assessed and lack nothing,
+and a new VM gets its extension at its first periodic assessment (a machine whose periodic
+assessment never came is stale-assessment's finding).
 Machines that cannot run extension operations now (allowExtensionOperations false, a stopped VM,
 a disconnected Arc server) are reported with the reason and not planned.
 """
@@ -32,10 +33,12 @@ from remediator import Change, Context, Estate, Finding, Needs, Playbook, Resour
 from ._extension_model import (
     ARC_ASSESSMENT,
     ARC_EXTENSION,
+    ARC_INSTALLATION,
     MACHINE_TYPES,
     TRANSIENT_STATES,
     VM_ASSESSMENT,
     VM_EXTENSION,
+    VM_INSTALLATION,
     ExtensionKind,
     extension_kind,
     extension_operations_blocked,
@@ -219,7 +222,8 @@ PLAYBOOK = register(
         plan=plan,
         needs=Needs(
             resource_types=frozenset(
-                {*MACHINE_TYPES, VM_EXTENSION, ARC_EXTENSION, VM_ASSESSMENT, ARC_ASSESSMENT},
+                {*MACHINE_TYPES, VM_EXTENSION, ARC_EXTENSION, VM_ASSESSMENT, ARC_ASSESSMENT}
+                | {VM_INSTALLATION, ARC_INSTALLATION},
             )
         ),
         permissions=(

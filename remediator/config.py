@@ -71,6 +71,9 @@ class Settings:
     timeout_seconds: float = 900.0
     # None: 5 s against Azure; the emulator advances per poll, so --estate runs poll fast.
     poll_seconds: float | None = None
+    # How long after granting a role the work that needs it is retried on AuthorizationFailed.
+    # None: 180 s against Azure; against --estate, the delay the emulator models (runtime.py).
+    role_propagation_seconds: float | None = None
     arm_endpoint: str | None = None
     ca_bundle: str | None = None
     now: datetime | None = None
@@ -207,6 +210,9 @@ def build_settings(
         rounds=int(apply_doc.get("rounds", 3)),
         timeout_seconds=float(apply_doc.get("timeout_seconds", 900.0)),
         poll_seconds=float(apply_doc["poll_seconds"]) if "poll_seconds" in apply_doc else None,
+        role_propagation_seconds=(
+            float(apply_doc["role_propagation_seconds"]) if "role_propagation_seconds" in apply_doc else None
+        ),
         arm_endpoint=endpoint.rstrip("/") if endpoint else None,
         ca_bundle=bundle,
         now=parse_now(now) if now else None,

@@ -49,8 +49,24 @@ def _exclusive(settings: Settings, session: ArmSession, control: RunControl | No
         yield ""
 
 
-def apply_settings(settings: Settings, default_poll: float = 5.0, control: RunControl | None = None) -> ApplySettings:
+# Against Azure: long enough for most grants (Microsoft says up to 10 minutes, the bound of the
+# wait; role_propagation_seconds in the settings file raises it).
+AZURE_ROLE_PROPAGATION = 180.0
+# Against --estate the emulator says how long it delays a grant; a remediation's deployment may fail
+# shortly before its task's answer reaches the bot, hence the margin.
+EMULATOR_PROPAGATION_MARGIN = 30.0
+
+
+def apply_settings(
+    settings: Settings,
+    default_poll: float = 5.0,
+    control: RunControl | None = None,
+    role_propagation: float | None = None,
+) -> ApplySettings:
     poll = settings.poll_seconds if settings.poll_seconds is not None else default_poll
+    propagation = settings.role_propagation_seconds
+    if propagation is None:
+        propagation = AZURE_ROLE_PROPAGATION if role_propagation is None else role_propagation
     return ApplySettings(
         provider_registration_timeout=settings.timeout_seconds,
         provider_poll_interval=poll,
@@ -60,8 +76,9 @@ def apply_settings(settings: Settings, default_poll: float = 5.0, control: RunCo
         remediation_poll_interval=poll,
         conflict_timeout=settings.timeout_seconds,
         conflict_poll_interval=poll,
-        # The emulator authorizes a role the moment it is assigned.
-        role_propagation_wait=0.0 if default_poll == EMULATOR_POLL else 180.0,
+        role_propagation_seconds=propagation,
+        # About twenty tries over the window: never busier than polling, never 30 s apart.
+        role_propagation_poll_interval=min(30.0, max(poll, propagation / 20)),
         control=control or RunControl(settings.timeout_seconds),
     )
 
@@ -89,7 +106,12 @@ def open_target(
     # The estate's own clock (DESIGN.md 3.3) unless --now overrides it; None means the wall clock.
     now = settings.now or emulator.state.now
     with emulator.serve(port=0) as endpoint:
-        backend = AzureBackend(ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL, control))
+        knobs = emulator.state.knobs
+        delay = knobs.role_propagation_seconds if knobs.consistency == "azure" else 0.0
+        modelled = delay + EMULATOR_PROPAGATION_MARGIN if delay > 0 else 0.0
+        backend = AzureBackend(
+            ArmSession.for_endpoint(endpoint), apply_settings(settings, EMULATOR_POLL, control, modelled)
+        )
         try:
             yield Target(backend=backend, now=now)
         finally:

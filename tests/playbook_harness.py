@@ -31,7 +31,8 @@ FAST = ApplySettings(
     remediation_timeout=30,
     remediation_poll_interval=0.01,
     principal_propagation_timeout=5,
-    role_propagation_wait=0,
+    role_propagation_seconds=0,
+    role_propagation_poll_interval=0.01,
     principal_poll_interval=0.01,
     conflict_timeout=5,
     conflict_poll_interval=0.01,
@@ -63,6 +64,7 @@ def harness(
     now: datetime | None = None,
     scope: Scope | None = None,
     guardrails: Guardrails | None = None,
+    settings: ApplySettings = FAST,
 ) -> Iterator[Harness]:
     registry = load_playbooks()
     runs = [
@@ -71,7 +73,7 @@ def harness(
     ]
     emulator = Emulator.load(dict(estate) if isinstance(estate, Mapping) else estate)
     with emulator.serve(port=0) as endpoint:
-        backend = AzureBackend.for_endpoint(endpoint, FAST)
+        backend = AzureBackend.for_endpoint(endpoint, settings)
         try:
             yield Harness(emulator, Engine(backend, runs, guardrails), scope or Scope(), now or _estate_now(estate))
         finally:

@@ -15,11 +15,15 @@ from .actions import get_action
 from .arm_errors import arm_errors
 from .clients import ArmClients
 from .inventory import read_estate
+from .retry import RoleGrants, call_while_roles_propagate
 from .session import ArmSession, EmulatorEndpoint
 from .settings import ApplySettings
 from .write_guard import WriteScope, check_write
 
-SETTLING_ACTIONS = frozenset({"create-role-assignment"})
+# Actions that grant a principal a role, and actions whose work runs as a principal that may have
+# been granted one moments ago (a remediation's deployments run as its assignment's identity).
+GRANTING_ACTIONS = frozenset({"create-role-assignment"})
+NEEDS_GRANTED_ROLES = frozenset({"create-remediation"})
 
 
 class AzureBackend:
@@ -29,6 +33,7 @@ class AzureBackend:
         self.session = session
         self.settings = settings or ApplySettings()
         self.clients = ArmClients(session, self.settings)
+        self.grants = RoleGrants()
         # Set by the first inventory: writes land only below what it resolved (see write_guard).
         self.write_scope: WriteScope | None = None
 
@@ -63,19 +68,23 @@ class AzureBackend:
     def execute(self, change: Change) -> str:
         action = get_action(change.action)
         check_write(change, self.write_scope)
-        with arm_errors():
-            return action.execute(self.clients, change)
+
+        def attempt() -> str:
+            with arm_errors():
+                return action.execute(self.clients, change)
+
+        if change.action in NEEDS_GRANTED_ROLES:
+            # A role assignment is accepted at once but authorizes minutes later: work failing
+            # AuthorizationFailed for a principal this run just granted is retried within the window.
+            return call_while_roles_propagate(self.grants, self.settings, attempt)
+        detail = attempt()
+        if change.action in GRANTING_ACTIONS:
+            self.grants.record(str(change.params.get("principal_id") or ""))
+        return detail
 
     def settle(self, applied: Sequence[Change]) -> str:
-        """Wait, once, for what ARM applies late before the next group of changes starts.
-
-        A role assignment is accepted at once but authorizes minutes later; without the wait, the
-        remediation tasks that follow fail with AuthorizationFailed against real Azure.
-        """
-        if any(c.action in SETTLING_ACTIONS for c in applied) and self.settings.role_propagation_wait > 0:
-            wait = min(self.settings.role_propagation_wait, self.settings.control.remaining())
-            self.settings.control.sleep(wait, "waiting for new role assignments to take effect")
-            return f"waited {self.settings.role_propagation_wait:g}s for new role assignments to take effect"
+        """Nothing to wait for between groups: a grant's propagation is waited out only by the work
+        that needs it (`execute`), so a run that grants no role, or needs none it granted, never waits."""
         return ""
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ from .referenced_reads import (
     CONFIGURATION_TYPE,
     machines_named_by_stale_assignments,
     referenced_configurations,
+    role_assignments_on_referenced,
 )
 from .remediation_reads import REMEDIATION_TYPE, read_remediations, with_failed_deployments
 from .resource_graph import (
@@ -42,6 +43,7 @@ from .sdk_values import enum_text, raw_body
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 POLICY_STATE_TYPE = "microsoft.policyinsights/policystates"
 POLICY_ASSIGNMENT_TYPE = "microsoft.authorization/policyassignments"
+MANAGEMENT_GROUP_TYPE = "microsoft.management/managementgroups"
 ROLE_ASSIGNMENT_TYPE = "microsoft.authorization/roleassignments"
 
 
@@ -190,6 +192,19 @@ def _role_assignments_above(clients: ArmClients, subscriptions: Iterable[Subscri
         return [r for batch in pool.map(read, [s.subscription_id for s in subscriptions]) for r in batch]
 
 
+def _subscription_ancestry(graph: GraphReader) -> list[Resource]:
+    """Every visible subscription's ``resourcecontainers`` row, for its place in the hierarchy.
+
+    Resource Graph's management group rows name their parent and ancestors, never their children;
+    a subscription's groups are in its own row's ``properties.managementGroupAncestorsChain``
+    (parent first; learn.microsoft.com/azure/governance/management-groups/resource-graph-samples).
+    Read tenant-wide, not only within the run's scope: a linked image in a sibling subscription
+    is inside a management group's grant only if that subscription's chain says so. One query.
+    """
+    rows = graph.rows(GraphScope(tenant=True), build_query("resourcecontainers", [SUBSCRIPTION_TYPE]))
+    return [Resource.from_arm(row) for row in rows]
+
+
 def _merge(resources: list[Resource], more: Iterable[Resource]) -> None:
     """Add ``more`` to ``resources``, skipping ids already there (ids compare case-insensitively)."""
     known = {r.key for r in resources}
@@ -241,12 +256,16 @@ def read_estate(clients: ArmClients, scope: Scope, needs: Needs, now: datetime |
             policy_states = [_policy_state(row) for row in graph.stream(graph_scope, NON_COMPLIANT_POLICY_STATES)]
 
     any_subscription = subscriptions[0].subscription_id if subscriptions else None
+    if MANAGEMENT_GROUP_TYPE in wanted_types:
+        _merge(resources, _subscription_ancestry(graph))
     if POLICY_ASSIGNMENT_TYPE in wanted_types and scope.shard_count > 1 and scope.shard_index == 0:
         _merge(resources, _assignments_at_management_groups(graph, scope))
     if POLICY_ASSIGNMENT_TYPE in wanted_types:
         _merge(resources, _assignments_above_scope(clients, resources, policy_states, any_subscription))
     if ROLE_ASSIGNMENT_TYPE in wanted_types:
         _merge(resources, _role_assignments_above(clients, subscriptions))
+        in_scope = {s.subscription_id.lower() for s in subscriptions}
+        _merge(resources, role_assignments_on_referenced(clients, resources, in_scope))
     if REMEDIATION_TYPE in wanted_types:
         remediations = read_remediations(clients, [s.subscription_id for s in subscriptions], resources)
         _merge(resources, with_failed_deployments(clients, remediations))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -56,6 +57,8 @@ class RetryRule:
     codes: frozenset[str]
     timeout_field: str
     interval_field: str
+    # Codes too generic to retry on their own: (code, phrase ARM's message must hold, lowercase).
+    codes_with_phrase: tuple[tuple[str, str], ...] = ()
 
     def timeout(self, settings: ApplySettings) -> float:
         return float(getattr(settings, self.timeout_field))
@@ -64,7 +67,11 @@ class RetryRule:
         return float(getattr(settings, self.interval_field))
 
     def matches(self, exc: BaseException) -> bool:
-        return isinstance(exc, ArmOperationError) and exc.code in self.codes
+        if not isinstance(exc, ArmOperationError):
+            return False
+        return exc.code in self.codes or any(
+            exc.code == code and phrase in exc.detail.lower() for code, phrase in self.codes_with_phrase
+        )
 
 
 @dataclass(frozen=True)
@@ -90,11 +97,27 @@ PRINCIPAL_NOT_FOUND = RetryRule(
     "principal_poll_interval",
 )
 # Another PUT/PATCH/DELETE holds the resource; ARM answers 409 and expects the caller to wait.
+# Compute serializes writes to one VM the same way: ConflictingConcurrentWriteNotAllowed ("...a
+# conflicting concurrent write on the same entity. Please retry later.") or Conflict ("The request
+# failed due to conflict with a concurrent request..."); "Conflict" alone also names lasting
+# conflicts, so only that concurrency message is waited out.
 OPERATION_IN_PROGRESS = RetryRule(
     "operation-in-progress",
-    frozenset({"AnotherOperationInProgress"}),
+    frozenset({"AnotherOperationInProgress", "ConflictingConcurrentWriteNotAllowed"}),
     "conflict_timeout",
     "conflict_poll_interval",
+    codes_with_phrase=(("Conflict", "conflict with a concurrent request"),),
+)
+# A role assignment authorizes minutes after ARM accepts it ("up to 10 minutes",
+# learn.microsoft.com/azure/role-based-access-control/troubleshooting); until then what needs it
+# fails AuthorizationFailed, or LinkedAuthorizationFailed for a linked image or disk. Retried only
+# by `call_while_roles_propagate`: for a principal granted in this run, within the window after
+# that grant, never for a role nobody granted.
+ROLE_PROPAGATION = RetryRule(
+    "role-propagation",
+    frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed"}),
+    "role_propagation_seconds",
+    "role_propagation_poll_interval",
 )
 PROVIDER_REGISTERING = PollRule("provider-registering", "provider_registration_timeout", "provider_poll_interval")
 REMEDIATION_RUNNING = PollRule("remediation-running", "remediation_timeout", "remediation_poll_interval")
@@ -151,6 +174,54 @@ def retrying_on(
         return wrapper
 
     return decorate
+
+
+class RoleGrants:
+    """Principals this run granted a role to, and when (monotonic seconds); shared by threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._granted: dict[str, float] = {}
+
+    def record(self, principal_id: str) -> None:
+        with self._lock:
+            self._granted[principal_id.lower()] = time.monotonic()
+
+    def granted_to_one_named_in(self, message: str) -> float | None:
+        """When this run last granted a role to a principal ARM's ``message`` names (None: to none).
+
+        ARM names the client in an authorization failure ("The client '<id>' with object id '<id>'
+        does not have authorization ..."), so the failure is tied to the grant by that id.
+        """
+        text = message.lower()
+        with self._lock:
+            times = [at for principal, at in self._granted.items() if principal in text]
+        return max(times) if times else None
+
+
+def call_while_roles_propagate(grants: RoleGrants, settings: ApplySettings, fn: Callable[[], T]) -> T:
+    """Call ``fn``; while it fails with `ROLE_PROPAGATION`'s codes naming a principal this run
+    granted a role to, and the grant is younger than ``role_propagation_seconds``, call it again.
+
+    Anything else (a role nobody granted, a window run out) raises at once, unchanged: the
+    wait happens only where a grant precedes the work that needs it.
+    """
+    rule = ROLE_PROPAGATION
+
+    def propagating(exc: BaseException) -> bool:
+        if not rule.matches(exc) or not isinstance(exc, ArmOperationError):
+            return False
+        granted = grants.granted_to_one_named_in(exc.detail)
+        in_window = granted is not None and time.monotonic() - granted < rule.timeout(settings)
+        return in_window and settings.control.remaining() > 0
+
+    retrying = Retrying(
+        retry=retry_if_exception(propagating),
+        wait=wait_fixed(rule.interval(settings)),
+        sleep=_bounded_sleep(settings, rule.name),
+        reraise=True,
+    )
+    return retrying(fn)
 
 
 class PollTimeout(Exception):

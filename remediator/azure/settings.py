@@ -22,10 +22,12 @@ class ApplySettings:
     # Policy remediations run for minutes; waiting for them is bounded separately.
     remediation_timeout: float = 1800.0
     remediation_poll_interval: float = 15.0
+    # Role assignments take minutes to take effect in ARM: work that fails AuthorizationFailed for
+    # a principal this run granted a role to (remediation tasks after policy-identity-roles) is
+    # retried, every role_propagation_poll_interval, until this long after the grant.
+    role_propagation_seconds: float = 180.0
+    role_propagation_poll_interval: float = 30.0
     # A new managed identity takes a while to replicate to Entra ID (PrincipalNotFound).
-    # Role assignments take minutes to take effect in ARM; work that needs a role granted in the
-    # same run (remediation tasks after policy-identity-roles) waits this long once after the grants.
-    role_propagation_wait: float = 180.0
     principal_propagation_timeout: float = 300.0
     principal_poll_interval: float = 10.0
     # Another operation holds the resource (AnotherOperationInProgress, Conflict).

@@ -24,10 +24,12 @@ from __future__ import annotations
 import copy
 import re
 import uuid
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
 from remediator.emulator.arm_generic import check_scope
+from remediator.emulator.management_groups import group_ancestors, subscription_ancestors
 from remediator.emulator.routing import ArmError, Request, Response, Route, paged, route
 from remediator.emulator.state import MANAGEMENT_GROUP_TYPE, EmulatorState
 from remediator.emulator.store import split_id, subscription_of
@@ -60,23 +62,13 @@ def scope_chain(state: EmulatorState, scope: str) -> set[str]:
         chain.add(("/" + "/".join(parts[:end])).lower())
     subscription = subscription_of(scope)
     if subscription:
-        groups = state.management_group_ancestors(subscription)
+        groups = subscription_ancestors(state, subscription)
     elif len(parts) >= 4 and parts[2].lower() == "managementgroups":
-        groups = [parts[3], *_group_parents(state, parts[3])]
+        groups = [parts[3], *group_ancestors(state, parts[3])]
     else:
         groups = []
     chain.update(f"/providers/{MANAGEMENT_GROUP_TYPE}/{name}".lower() for name in groups)
     return chain
-
-
-def _group_parents(state: EmulatorState, name: str) -> list[str]:
-    parents: list[str] = []
-    for group in state.store.of_type(MANAGEMENT_GROUP_TYPE):
-        children = (group.get("properties") or {}).get("children") or []
-        if any(str(c.get("name", "")).lower() == name.lower() for c in children if isinstance(c, dict)):
-            parents.append(str(group["name"]))
-            parents += _group_parents(state, str(group["name"]))
-    return parents
 
 
 def _grants(definition: dict[str, Any] | None, action: str) -> bool:
@@ -90,12 +82,26 @@ def _grants(definition: dict[str, Any] | None, action: str) -> bool:
     return allowed
 
 
+_CREATED_AT = "authorization.created-at"  # state.extras key: lowercase assignment id -> simulated instant
+
+
+def propagated(state: EmulatorState, assignment: dict[str, Any]) -> bool:
+    """Whether a role assignment authorizes yet: under consistency azure, ``role_propagation_seconds``
+    after it was created through the API (knobs.py names the source); an estate's own are old."""
+    created = state.extras.get(_CREATED_AT, {}).get(str(assignment["id"]).lower())
+    if created is None or state.knobs.consistency != "azure":
+        return True
+    return bool(state.current_time() >= created + timedelta(seconds=state.knobs.role_propagation_seconds))
+
+
 def permitted(state: EmulatorState, principal_id: str, action: str, scope: str) -> bool:
     """Whether ``principal_id`` may perform ``action`` at ``scope`` through its role assignments."""
     chain = scope_chain(state, scope)
     for assignment in state.store.of_type(ASSIGNMENT_TYPE):
         props = assignment.get("properties") or {}
         if str(props.get("principalId", "")).lower() != principal_id.lower():
+            continue
+        if not propagated(state, assignment):
             continue
         if scope_of_assignment(assignment).rstrip("/").lower() not in chain | {""}:
             continue
@@ -227,6 +233,8 @@ def _create(state: EmulatorState, request: Request, scope: str, name: str) -> Re
         },
     }
     state.store.put(body)
+    if existing is None:
+        state.extras.setdefault(_CREATED_AT, {})[resource_id.lower()] = state.current_time()
     return Response(200 if existing else 201, copy.deepcopy(body))
 
 

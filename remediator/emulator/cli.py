@@ -143,11 +143,13 @@ def _write_request_log(instance: Emulator, path: Path) -> None:
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout."
 )
-def generate(machines: int, subscriptions: int, seed: int, out: Path | None) -> None:
-    """Write a synthetic estate with healthy and broken machines for every playbook."""
+@click.option("--healthy", is_flag=True, help="Only healthy machines (no playbook should flag any).")
+def generate(machines: int, subscriptions: int, seed: int, out: Path | None, healthy: bool) -> None:
+    """Write a synthetic estate with healthy and broken machines for every playbook (--healthy: only
+    healthy ones, with look-alikes of failures: a run on it must find nothing)."""
     from remediator.emulator.generate import generate_estate
 
-    estate = generate_estate(machines=machines, subscriptions=subscriptions, seed=seed)
+    estate = generate_estate(machines=machines, subscriptions=subscriptions, seed=seed, healthy=healthy)
     if out is None:
         json.dump(estate, sys.stdout, indent=1)  # streamed: a 100,000-machine estate is ~380 MB of text
         sys.stdout.write("\n")

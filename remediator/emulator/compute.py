@@ -47,6 +47,7 @@ from remediator.emulator.routing import (
 from remediator.emulator.shapes import power_state_code
 from remediator.emulator.state import EmulatorState
 from remediator.emulator.store import split_id
+from remediator.emulator.vm_writes import refuse_concurrent_write, track
 
 ROUTES: list[Route] = []
 
@@ -286,6 +287,7 @@ def _assess(state: EmulatorState, request: Request, machine_id: str) -> Response
     if machine is None:
         raise not_found(machine_id)
     refuse_extension_operations(machine)
+    refuse_concurrent_write(state, machine_id)
     os_name = machine_os(machine)
     kind = str(machine.get("type", "")).lower()
     if (kind, os_name) not in ON_DEMAND_EXTENSION:
@@ -318,7 +320,7 @@ def _assess(state: EmulatorState, request: Request, machine_id: str) -> Response
         properties = _write_result(state, stored, os_name, _carried_errors(previous))
         return OperationOutcome(result=_operation_result(kind, properties))
 
-    return long_running(state, request, complete=complete, status=202)
+    return track(state, machine_id, long_running(state, request, complete=complete, status=202))
 
 
 @route(ROUTES, "POST", VM_PATH + "/assessPatches", api_versions=api_versions.COMPUTE)
@@ -336,9 +338,10 @@ def _guarded_extension_write(state: EmulatorState, request: Request, machine_id:
     machine = state.store.get_live(machine_id)
     if machine is not None:
         refuse_extension_operations(machine)
+        refuse_concurrent_write(state, machine_id)
     extension_id = f"{machine_id}/extensions/{request.params['extensionName']}"
     handler = put_resource if request.method.upper() == "PUT" else delete_resource
-    return handler(state, _with_resource_id(request, extension_id))
+    return track(state, machine_id, handler(state, _with_resource_id(request, extension_id)))
 
 
 def _with_resource_id(request: Request, resource_id: str) -> Request:

@@ -49,6 +49,10 @@ VM_CONDITIONS = {
     "policy-restored": 5,
     "policy-gallery": 2,
     "untagged-web": 6,
+    "installation-error": 3,
+    "stale-assessment": 3,
+    "lost-schedule": 2,
+    "update-stuck": 1,
 }
 ARC_CONDITIONS = {
     "healthy": 60,
@@ -57,7 +61,24 @@ ARC_CONDITIONS = {
     "extension-operations": 6,
     "assessment-error": 8,
     "policy-noncompliant": 10,
+    "stale-assessment": 4,
 }
+# Healthy mode: every machine is one of these, each a look-alike of a failure that is none.
+HEALTHY_CONDITIONS = (
+    "healthy",
+    "healthy",
+    "healthy",
+    "healthy",
+    "new",  # created an hour ago: never assessed, no extension yet, nothing owed
+    "patched",  # its latest installation run Succeeded
+    "healed",  # an installation failed a week ago, the run after it Succeeded
+)
+INSTALLATION_ERRORS = (
+    ("InternalError", "Internal execution error"),
+    ("PatchOperationFailed", "Exception from HRESULT: 0x8024002E"),
+    ("PackageManagerFailure", "E: Failed to fetch https://azure.archive.ubuntu.com/ubuntu/dists/jammy/InRelease"),
+    ("ShutdownOrUnresponsive", "The VM is shut down or unresponsive"),
+)
 ASSESSMENT_ERRORS = (
     ("WindowsUpdateError", "Failed to assess the machine for available updates. HRESULT 0x8024402c"),
     ("PackageManagerFailure", "Customer environment error: sudo: a password is required"),
@@ -71,7 +92,8 @@ def _iso(moment: datetime) -> str:
 
 
 class _Generator:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, healthy: bool = False) -> None:
+        self.healthy = healthy
         self.rng = random.Random(seed)
         self.tenant = self.guid()
         self.resources: list[dict[str, Any]] = []
@@ -81,6 +103,8 @@ class _Generator:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def pick(self, weights: dict[str, int]) -> str:
+        if self.healthy:
+            return HEALTHY_CONDITIONS[self.rng.randrange(len(HEALTHY_CONDITIONS))]
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
     def add(self, *resources: dict[str, Any]) -> None:
@@ -99,9 +123,18 @@ def _split(total: int, parts: int) -> Iterator[int]:
         yield total // parts + (1 if index < total % parts else 0)
 
 
-def generate_estate(*, machines: int, subscriptions: int, seed: int = 0) -> dict[str, Any]:
-    """An estate dict (DESIGN.md 3.3) with ``machines`` machines in ``subscriptions`` subscriptions."""
-    gen = _Generator(seed)
+GENERATED_ROLE_PROPAGATION_SECONDS = 3.0
+
+
+def generate_estate(*, machines: int, subscriptions: int, seed: int = 0, healthy: bool = False) -> dict[str, Any]:
+    """An estate dict (DESIGN.md 3.3) with ``machines`` machines in ``subscriptions`` subscriptions.
+
+    ``healthy``: nothing any playbook should flag — providers registered, policy identities with
+    today's roles, only valid non-overlapping schedules, compliant policy, recent assessments and
+    Succeeded installations, extensions Succeeded where Azure has installed them — with the
+    look-alikes of failures mixed in (`HEALTHY_CONDITIONS`).
+    """
+    gen = _Generator(seed, healthy)
     kinds = _kinds(subscriptions)
     sub_ids = [gen.guid() for _ in kinds]
     subs: list[dict[str, Any]] = []
@@ -109,7 +142,7 @@ def generate_estate(*, machines: int, subscriptions: int, seed: int = 0) -> dict
     for index, (sub, kind) in enumerate(zip(sub_ids, kinds, strict=True)):
         entry: dict[str, Any] = {"subscriptionId": sub, "displayName": f"{kind}-{index:02d}", "state": "Enabled"}
         if kind == "arc":
-            state = ("NotRegistered", "Registering")[arc_seen] if arc_seen < 2 else None
+            state = ("NotRegistered", "Registering")[arc_seen] if arc_seen < 2 and not healthy else None
             arc_seen += 1
             if state:
                 entry["providers"] = {"Microsoft.Compute": state}
@@ -129,6 +162,9 @@ def generate_estate(*, machines: int, subscriptions: int, seed: int = 0) -> dict
         "subscriptions": subs,
         "resources": gen.resources,
         "policyStates": gen.states,
+        # Grants authorize after a few seconds, not Azure's 10 minutes: a whole run on a generated
+        # estate still waits out the delay (the bot retries), in seconds rather than minutes.
+        "emulator": {"rolePropagationSeconds": GENERATED_ROLE_PROPAGATION_SECONDS},
     }
 
 
@@ -182,6 +218,21 @@ def _subscription(gen: _Generator, sub: str, kind: str, index: int, count: int) 
             recur="Day",
         ),
     }
+    if gen.healthy:
+        # Valid schedules only: no window that overlaps nightly, none too short for the reserve.
+        del configs["hotfix"], configs["short"]
+    else:
+        # Saved before the service validated classifications; and a resource-group scope without
+        # locations, which the service's validation rejects.
+        legacy = shape.configuration(
+            maint_rg, "legacy-classes", location, start="2026-01-02 01:00", duration="02:00", zone="UTC", recur="Day"
+        )
+        legacy["properties"]["installPatches"]["windowsParameters"]["classificationsToInclude"] = [
+            "Critical",
+            "Securty",
+        ]
+        configs["legacy-classes"] = legacy
+        gen.add(shape.configuration_assignment(maint_rg, legacy, name="rg-scope", filter_={"osTypes": ["Windows"]}))
     gen.add(*configs.values())
     gen.add(
         shape.configuration_assignment(
@@ -212,7 +263,9 @@ def _subscription(gen: _Generator, sub: str, kind: str, index: int, count: int) 
     prereq_policy = shape.policy_assignment(
         sub_scope, "aum-prerequisites", PREREQUISITES, prereq_principal, gen.tenant, location
     )
-    old_role = VM_CONTRIBUTOR if index % 3 == 2 else CONTRIBUTOR  # v4.6.0-era assignment lacks Contributor
+    old_role = (
+        VM_CONTRIBUTOR if index % 3 == 2 and not gen.healthy else CONTRIBUTOR
+    )  # v4.6.0-era assignment lacks Contributor
     gen.add(
         vm_policy,
         arc_policy,
@@ -277,6 +330,8 @@ def _vm(ctx: _Context, rg_id: str, name: str) -> None:
         options = {"allow_extensions": False}
     elif condition == "policy-restored":
         options = {"os_profile": False, "attach": True}
+    elif condition == "new":
+        options = {"time_created": _iso(NOW - timedelta(hours=1))}
     elif condition == "policy-gallery":
         gallery = f"/subscriptions/{ctx.sub}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/golden"
         options = {"os_profile": False, "image_id": f"{gallery}/images/windows-specialized/versions/1.0.0"}
@@ -296,6 +351,8 @@ def _vm(ctx: _Context, rg_id: str, name: str) -> None:
 
 def _arc(ctx: _Context, rg_id: str, name: str) -> None:
     gen, condition = ctx.gen, ctx.gen.pick(ARC_CONDITIONS)
+    if condition == "new":
+        condition = "healthy"  # Arc machines carry no creation time to tell a new one by
     os = "windows" if gen.rng.random() < 0.5 else "linux"
     machine = shape.arc(
         rg_id,
@@ -317,9 +374,15 @@ def _arc(ctx: _Context, rg_id: str, name: str) -> None:
 def _machine_records(ctx: _Context, machine: dict[str, Any], os: str, condition: str) -> None:
     """The extension, assessment, installation and maintenance records a machine carries."""
     gen, configs, machine_id = ctx.gen, ctx.configs, str(machine["id"])
+    if condition == "new":
+        # Azure installs the extension at the first assessment or patch run: nothing is owed yet.
+        gen.add(shape.configuration_assignment(machine_id, configs["nightly"]))
+        return
     gen.add(shape.patch_extension(machine, os, "Failed" if condition == "extension-failed" else "Succeeded"))
     when = _iso(NOW - timedelta(hours=gen.rng.randint(1, 20)))
-    if condition == "assessment-error":
+    if condition == "stale-assessment":
+        gen.add(shape.assessment(machine, os, _iso(NOW - timedelta(days=3))))
+    elif condition == "assessment-error":
         code, message = gen.rng.choice(ASSESSMENT_ERRORS)
         gen.add(
             shape.assessment(
@@ -330,6 +393,24 @@ def _machine_records(ctx: _Context, machine: dict[str, Any], os: str, condition:
         gen.add(shape.assessment(machine, os, when))
     if condition in ("disconnected", "untagged-web"):
         return  # not under any schedule
+    if gen.healthy and (machine.get("tags") or {}).get("role") == "web":
+        return  # scheduled by the role=web dynamic scope alone (weekly would overlap nightly in summer)
+    if condition in ("patched", "healed"):
+        if machine["type"] == "Microsoft.HybridCompute/machines":
+            gen.add(shape.os_update_extension(machine, os))  # installed by the patch runs below
+        last = NOW.replace(hour=22) - timedelta(days=1)
+        if condition == "healed":
+            failed = {"code": "InternalError", "message": "Internal execution error", "details": []}
+            gen.add(
+                shape.installation(
+                    machine, _iso(last - timedelta(days=7)), exceeded=False, status="Failed", errors=failed
+                )
+            )
+        gen.add(shape.installation(machine, _iso(last), exceeded=False, status="Succeeded"))
+    if condition == "lost-schedule":
+        # It ran under "nightly" three days ago; its assignment is gone without a trace.
+        gen.add(shape.apply_update(machine_id, configs["nightly"], _iso(NOW - timedelta(days=3, hours=-13))))
+        return
     if condition == "recreated":
         # The previous instance ran under "nightly"; the re-creation dropped its assignment.
         gen.add(shape.apply_update(machine_id, configs["nightly"], _iso(NOW - timedelta(days=6))))
@@ -342,6 +423,15 @@ def _machine_records(ctx: _Context, machine: dict[str, Any], os: str, condition:
     gen.add(shape.configuration_assignment(machine_id, config))
     if condition == "schedule-conflict":
         gen.add(shape.configuration_assignment(machine_id, configs["hotfix"]))
+    if condition == "installation-error":
+        code, message = gen.rng.choice(INSTALLATION_ERRORS)
+        run = _iso(NOW - timedelta(hours=11))
+        errors = {"code": code, "message": message, "details": []}
+        gen.add(shape.installation(machine, run, exceeded=False, status="Failed", errors=errors))
+    if condition == "update-stuck":
+        stuck = shape.apply_update(machine_id, config, _iso(NOW - timedelta(days=2, hours=-13)))
+        stuck["properties"]["status"] = "InProgress"
+        gen.add(stuck)
     if condition == "window-exceeded":
         run = _iso(NOW - timedelta(days=1, hours=10))
         gen.add(shape.apply_update(machine_id, config, run))

@@ -152,13 +152,23 @@ def arc(
 
 def patch_extension(machine: Json, os: str, state: str = "Succeeded") -> Json:
     ext_type = "WindowsPatchExtension" if os.lower() == "windows" else "LinuxPatchExtension"
+    return _extension(machine, CPLAT, ext_type, state)
+
+
+def os_update_extension(machine: Json, os: str, state: str = "Succeeded") -> Json:
+    """The Arc OS update extension, which on-demand operations and scheduled patching install."""
+    ext_type = "WindowsOsUpdateExtension" if os.lower() == "windows" else "LinuxOsUpdateExtension"
+    return _extension(machine, "Microsoft.SoftwareUpdateManagement", ext_type, state)
+
+
+def _extension(machine: Json, publisher: str, ext_type: str, state: str) -> Json:
     return {
         "id": f"{machine['id']}/extensions/{ext_type}",
         "name": ext_type,
         "type": f"{machine['type']}/extensions",
         "location": machine["location"],
         "properties": {
-            "publisher": CPLAT,
+            "publisher": publisher,
             "type": ext_type,
             "typeHandlerVersion": "1.0",
             "autoUpgradeMinorVersion": True,
@@ -188,7 +198,7 @@ def assessment(machine: Json, os: str, when: str, *, status: str = "Succeeded", 
     }
 
 
-def installation(machine: Json, when: str, *, exceeded: bool, status: str) -> Json:
+def installation(machine: Json, when: str, *, exceeded: bool, status: str, errors: Json | None = None) -> Json:
     return {
         "id": f"{machine['id']}/patchInstallationResults/run-{when[:10]}",
         "type": f"{machine['type']}/patchInstallationResults".lower(),
@@ -201,6 +211,7 @@ def installation(machine: Json, when: str, *, exceeded: bool, status: str) -> Js
             "lastModifiedDateTime": when,
             "installedPatchCount": 3,
             "failedPatchCount": 1 if status == "Failed" else 0,
+            "errorDetails": errors,
         },
     }
 

@@ -96,6 +96,11 @@ class Knobs:
     # The request log keeps a response's JSON body when its text is at most this many bytes
     # (0: never), so a long benchmark run does not hold every large page in memory.
     log_response_body_bytes: int = 65536
+    # A role assignment authorizes only this long after it is created (consistency azure): "it can
+    # take up to 10 minutes for changes to take effect" (learn.microsoft.com/azure/role-based-access-
+    # control/troubleshooting, "Role assignment changes are not being detected"). Until then a
+    # remediation deployment that needs it fails AuthorizationFailed. Estate-seeded ones are old.
+    role_propagation_seconds: float = 600.0
     # RBAC on the bot's own principal from its role assignments (caller_rbac.py); off: all-powerful.
     rbac: bool = False
 

@@ -183,8 +183,25 @@ def get_assignment(state: EmulatorState, request: Request) -> Response:
     check_assignment_scope(state, scope)
     found = state.store.get_live(f"{scope}/providers/{ASSIGNMENT_TYPE}/{request.params['name']}")
     if found is None:
+        if state.knobs.consistency == "azure" and _has_own_assignment(state, scope):
+            # The service, not its spec: once a machine has any assignment, a GET of another name
+            # answers 400 (Azure/azure-rest-api-specs issue 26565; Microsoft: "this response code is
+            # incorrect, but we will not be prioritizing the fix").
+            raise ArmError(
+                400,
+                "BadRequest",
+                f"Invalid configurationAssignmentName: {request.params['name']}. Confirm api version.",
+            )
         raise ArmError(404, "NotFound", f"Configuration assignment '{request.params['name']}' was not found.")
     return Response(200, arm_view(found))
+
+
+def _has_own_assignment(state: EmulatorState, scope: str) -> bool:
+    """Whether a resource (not a dynamic scope) holds a configuration assignment of its own."""
+    if is_dynamic_scope(scope):
+        return False
+    prefix = f"{scope}/providers/{ASSIGNMENT_TYPE}/".lower()
+    return any(str(r["id"]).lower().startswith(prefix) for r in state.store.under(scope, ASSIGNMENT_TYPE))
 
 
 @route(ROUTES, "PUT", "{scope*}/providers/Microsoft.Maintenance/configurationAssignments/{name}", api_versions=VERSIONS)

@@ -14,6 +14,7 @@ from remediator.emulator.maintenance_common import invalid
 from remediator.emulator.routing import OperationOutcome, Request, Response, Route, long_running, route
 from remediator.emulator.shapes import POWER_STATE_DISPLAY, power_state_code
 from remediator.emulator.state import EmulatorState
+from remediator.emulator.vm_writes import refuse_concurrent_write, track
 
 ROUTES: list[Route] = []
 
@@ -45,6 +46,7 @@ def start_vm(state: EmulatorState, request: Request) -> Response:
     vm = state.store.get_live(vm_id)
     if vm is None:
         raise not_found(vm_id)
+    refuse_concurrent_write(state, vm_id)
     if power_state_code(vm) != "PowerState/running":
         _set_power_state(vm, "PowerState/starting")
         state.store.touch(vm_id)
@@ -57,7 +59,7 @@ def start_vm(state: EmulatorState, request: Request) -> Response:
         state.store.touch(vm_id)
         return OperationOutcome()
 
-    return long_running(state, request, complete=complete, status=202)
+    return track(state, vm_id, long_running(state, request, complete=complete, status=202))
 
 
 def _dig(obj: Any, *path: str) -> Any:
@@ -105,8 +107,9 @@ def patch_vm(state: EmulatorState, request: Request) -> Response:
     vm = state.store.get_live(vm_id)
     if vm is None:
         raise not_found(vm_id)
+    refuse_concurrent_write(state, vm_id)
     _check_patch_settings(vm, request.json_object())
-    return patch_resource(
+    response = patch_resource(
         state,
         Request(
             method=request.method,
@@ -119,3 +122,4 @@ def patch_vm(state: EmulatorState, request: Request) -> Response:
             principal=request.principal,
         ),
     )
+    return track(state, vm_id, response)

@@ -110,9 +110,37 @@ def test_update_extension_repair_clears_an_extension_caused_failure() -> None:
     result = run_through_emulator(broken, ["update-extension", "assessment-errors"])
     reported = [f for f in result.first.findings if f.playbook == "assessment-errors"]
     assert [f.data["causes"] for f in reported] == [["auto-assess-service"]]
-    assert "playbook update-extension fixes this" in reported[0].detail
+    assert "playbook update-extension does this" in reported[0].detail
     assert result.again.changes == ()
     assert [f for f in result.again.findings if f.playbook == "assessment-errors"] == []
+
+
+def test_with_the_extension_succeeded_only_a_reboot_is_claimed() -> None:
+    machine = vm("lin-auto", os="Linux")
+    stuck = estate(
+        machine,
+        patch_extension(machine),
+        assessment(machine, "Failed", error("Failed", "MsftLinuxPatchAutoAssess service timed out")),
+    )
+    result = run_through_emulator(stuck, ["update-extension", "assessment-errors"])
+    (reported,) = [f for f in result.first.findings if f.playbook == "assessment-errors"]
+    assert "update-extension" not in reported.detail
+    assert "reboot" in reported.data["resolutions"]["auto-assess-service"]
+    assert result.first.changes == ()
+
+
+def test_a_repository_url_is_reported_as_a_repository_error_with_the_on_machine_checks() -> None:
+    machine = vm("lin-fetch", os="Linux")
+    text = "E: Failed to fetch https://azure.archive.ubuntu.com/ubuntu/dists/jammy/InRelease  Connection timed out"
+    result = run_through_emulator(
+        estate(machine, patch_extension(machine), assessment(machine, "Failed", error("Failed", text))),
+        ["assessment-errors"],
+    )
+    (finding,) = result.first.findings
+    assert finding.data["causes"] == ["linux-repositories"]
+    assert finding.doc == "troubleshoot.md#linux-repositories-arent-accessible"
+    assert "Azure does not record the proxy, TLS 1.2 and HTTPS checks" in finding.detail
+    assert "nmap --script ssl-enum-ciphers" in finding.detail
 
 
 def test_cli_report_only_run_exits_0_with_findings(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from tests.playbook_harness import harness, run_through_emulator, statuses
 WIN_FAILED = vm("win-failed")
 LIN_MISSING = vm("lin-missing", os="Linux")
 WIN_OK = vm("win-ok")
+NEVER_ASSESSED = vm("never-assessed", os="Linux")
 UNMANAGED = vm("unmanaged", patch_mode=None, assessment_mode=None)
 ARC_LIN_FAILED = arc("arc-lin-failed")
 ARC_WIN_MISSING = arc("arc-win-missing", os="windows")
@@ -44,6 +45,10 @@ def scenario() -> dict[str, Any]:
         WIN_FAILED,
         patch_extension(WIN_FAILED, "Failed", name="Microsoft.CPlat.Core.WindowsPatchExtension"),
         LIN_MISSING,
+        # It was assessed (so Azure installed the extension), and the extension is gone since.
+        assessment(LIN_MISSING),
+        # Platform patching and periodic assessment on, never assessed nor patched: nothing owed yet.
+        NEVER_ASSESSED,
         WIN_OK,
         patch_extension(WIN_OK),
         assessment(WIN_OK),

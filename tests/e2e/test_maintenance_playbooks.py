@@ -194,8 +194,16 @@ def test_powered_off_vm_is_started_only_when_the_fix_is_enabled() -> None:
     off = next(f for f in report_only.first.findings if f.resource_id == off_id)
     assert "playbooks.powered-off-machines.fix: true" in off.detail and "the bot starts the VM" in off.detail
     assert {f.resource_id.split("/")[-1] for f in report_only.first.findings} == {"off", "arc-off"}
-    result = run_through_emulator(
+    # Enabled, the default start_within_hours (1.5, for hourly runs) waits: the window is 13 hours ahead.
+    waiting = run_through_emulator(
         powered_estate(), playbooks=["powered-off-machines"], fix={"powered-off-machines": True}
+    )
+    assert waiting.first.changes == ()
+    result = run_through_emulator(
+        powered_estate(),
+        playbooks=["powered-off-machines"],
+        fix={"powered-off-machines": True},
+        options={"powered-off-machines": {"start_within_hours": 24}},
     )
     assert result.errors == ()
     assert [c.resource_id for c in result.first.changes] == [off_id]
@@ -289,11 +297,15 @@ def _flagged(finding: Any) -> str:
     return parts[-1]
 
 
+# The fleet's windows are hours ahead of its clock: start powered-off VMs for any window today.
+START_A_DAY_AHEAD = {"powered-off-machines": {"start_within_hours": 24}}
+
+
 def test_a_fleet_never_seen_is_fixed_in_one_apply_with_no_false_positives() -> None:
     from tests.data.maintenance.fleet import EXPECTED, fleet
 
     opt_in = {"powered-off-machines": True, "maintenance-window": True, "patch-orchestration-manual": True}
-    result = run_through_emulator(fleet(), playbooks=MAINTENANCE_PLAYBOOKS, fix=opt_in)
+    result = run_through_emulator(fleet(), playbooks=MAINTENANCE_PLAYBOOKS, fix=opt_in, options=START_A_DAY_AHEAD)
     assert result.errors == ()
     found: dict[str, dict[str, bool]] = {}
     for finding in result.first.findings:
@@ -365,7 +377,9 @@ def test_after_the_apply_every_schedule_of_the_fleet_actually_patches_its_machin
         "arc1": "ShutdownOrUnresponsive",
     }
     opt_in = {"powered-off-machines": True, "maintenance-window": True, "patch-orchestration-manual": True}
-    after = run_through_emulator(fleet(), playbooks=MAINTENANCE_PLAYBOOKS, fix=opt_in).emulator
+    after = run_through_emulator(
+        fleet(), playbooks=MAINTENANCE_PLAYBOOKS, fix=opt_in, options=START_A_DAY_AHEAD
+    ).emulator
     assert outcomes(after, "db-weekly") == {"db1": "ok", "db2": "ok", "db3": "ok", "rebuilt": "ok"}
     # What is left is what the article says a human must do: hotpatch and an offline Arc server.
     assert outcomes(after, "web-nightly") == {

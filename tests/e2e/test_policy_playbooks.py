@@ -144,6 +144,7 @@ def _export(emulator: Any, now: str = "2026-11-26T09:00:00Z") -> dict[str, Any]:
         "subscriptions": [dict(s) for s in state.subscriptions.values()],
         "resources": list(state.store),
         "policyStates": [dict(p) for p in state.policy_states],
+        "emulator": {"rolePropagationSeconds": 0},  # as the estates it continues (builders.estate)
     }
 
 

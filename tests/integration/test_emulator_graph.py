@@ -223,6 +223,36 @@ def test_remediations_are_in_no_resource_graph_table(emulator_factory):
     assert query(served, "resources | where name =~ 'vm-running' | project id", subscriptions=[PROD])
 
 
+def test_management_groups_carry_their_ancestors_never_their_children(emulator_factory):
+    # Resource Graph's rows, as Microsoft's samples read them (management-groups/resource-graph-samples):
+    # a group's properties.details.parent and details.managementGroupAncestorsChain, a subscription's
+    # properties.managementGroupAncestorsChain, each parent first, up to the tenant root group.
+    served = emulator_factory(estate())
+    tenant = served.endpoint.tenant_id
+    rows = {r["name"]: r for r in query(served, "resourcecontainers | project name, type, properties")}
+    dev_mg, platform = rows["dev-mg"]["properties"], rows["platform"]["properties"]
+
+    assert "children" not in dev_mg and "children" not in platform
+    assert dev_mg["details"]["parent"]["id"] == "/providers/Microsoft.Management/managementGroups/platform"
+    assert [g["name"] for g in dev_mg["details"]["managementGroupAncestorsChain"]] == ["platform", tenant]
+    assert platform["details"]["parent"] == {
+        "id": f"/providers/Microsoft.Management/managementGroups/{tenant}",
+        "name": tenant,
+        "displayName": "Tenant Root Group",
+    }
+    assert [g["name"] for g in rows["dev"]["properties"]["managementGroupAncestorsChain"]] == [
+        "dev-mg",
+        "platform",
+        tenant,
+    ]
+    assert rows["prod"]["properties"]["managementGroupAncestorsChain"][0] == {
+        "name": "platform",
+        "displayName": "Platform",
+    }
+    # A subscription no group lists sits under the root, as new subscriptions do.
+    assert [g["name"] for g in rows["other"]["properties"]["managementGroupAncestorsChain"]] == [tenant]
+
+
 def test_too_many_subscriptions_under_a_scope_is_refused_unless_partial_scopes_are_allowed(
     emulator_factory, monkeypatch
 ):

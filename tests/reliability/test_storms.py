@@ -38,7 +38,7 @@ def test_a_throttling_storm_at_scale_loses_nothing_and_converges() -> None:
         remediation_poll_interval=0.05,
         conflict_poll_interval=0.05,
         principal_poll_interval=0.05,
-        role_propagation_wait=0,
+        role_propagation_seconds=0,
     )
     runs = [PlaybookRun(pb) for pb in load_playbooks().all()]
     started = time.monotonic()

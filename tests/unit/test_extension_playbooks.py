@@ -21,6 +21,7 @@ from tests.data.extension.estates import (
     assessment,
     error,
     extension,
+    installation,
     os_update_extension,
     patch_extension,
     vm,
@@ -66,8 +67,13 @@ def _required(*resources: dict[str, Any], all_machines: bool = False) -> list[st
     return [k.type for k in kinds]
 
 
-def test_what_each_machine_needs_follows_what_update_manager_is_set_to_do() -> None:
-    assert _required(vm("a")) == ["WindowsPatchExtension"]  # platform patching and assessment
+def test_a_missing_extension_is_owed_only_once_azure_had_a_reason_to_install_it() -> None:
+    # Platform patching and periodic assessment on, but never assessed nor patched: Azure installs
+    # the extension at the first assessment or patch run, so nothing is missing yet.
+    fresh = vm("a")
+    assert _required(fresh) == []
+    assert _required(fresh, assessment(fresh)) == ["WindowsPatchExtension"]
+    assert _required(fresh, installation(fresh, "Succeeded")) == ["WindowsPatchExtension"]
     plain_vm = vm("b", patch_mode=None, assessment_mode=None)
     assert _required(plain_vm) == []
     assert _required(plain_vm, assessment(plain_vm)) == ["WindowsPatchExtension"]
@@ -77,10 +83,13 @@ def test_what_each_machine_needs_follows_what_update_manager_is_set_to_do() -> N
     # Periodic assessment results do not need the on-demand extension; a user's operation does.
     assert _required(plain_arc, assessment(plain_arc)) == []
     assert _required(plain_arc, assessment(plain_arc, started_by="User")) == ["LinuxOsUpdateExtension"]
-    assert _required(arc("d", assessment_mode="AutomaticByPlatform")) == ["LinuxPatchExtension"]
+    periodic = arc("d", assessment_mode="AutomaticByPlatform")
+    assert _required(periodic) == []
+    assert _required(periodic, assessment(periodic)) == ["LinuxPatchExtension"]
     scheduled = arc("e", os="windows")
     scheduled["properties"]["osProfile"]["windowsConfiguration"]["patchSettings"]["patchMode"] = "AutomaticByPlatform"
-    assert _required(scheduled) == ["WindowsOsUpdateExtension"]
+    assert _required(scheduled) == []
+    assert _required(scheduled, installation(scheduled, "Failed")) == ["WindowsOsUpdateExtension"]
 
 
 def test_a_broken_arc_os_update_extension_is_reinstalled_even_without_other_signals() -> None:
@@ -144,7 +153,7 @@ def test_a_failed_extension_is_deleted_before_the_assessment_that_depends_on_it(
 
 def test_a_missing_extension_needs_only_the_assessment() -> None:
     machine = vm("a", os="Linux")
-    ctx = _ctx(machine)
+    ctx = _ctx(machine, assessment(machine))
     (finding,) = update_extension.detect(ctx)
     (assess,) = update_extension.plan(ctx, finding)
     assert assess.action == "assess-patches" and assess.depends_on == ()

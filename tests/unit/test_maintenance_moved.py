@@ -119,3 +119,27 @@ def test_machine_that_left_its_dynamic_scope_is_reported_with_the_excluding_filt
     assert "tagSettings" in by_name["db1"].detail
     assert "has since moved" in by_name["db3"].detail and "the scope is" in by_name["db3"].detail
     assert not any(f.fixable for f in findings)
+
+
+def test_a_machine_created_after_the_old_one_last_ran_is_not_taken_for_the_moved_one() -> None:
+    # The old app1 ran "nightly" on 20 November; the app1 in rg-new was created on the 24th: a new
+    # machine that took the name (a move keeps timeCreated, as it keeps vmId), so nothing is moved.
+    newer = estate(
+        group(SUB_A, "rg-maint"),
+        group(SUB_A, "rg-old"),
+        group(SUB_B, "rg-new"),
+        CFG,
+        vm(SUB_B, "rg-new", "app1", time_created="2026-11-24T00:00:00Z"),
+        assignment(OLD_VM_ID, CFG),
+        apply_update(OLD_VM_ID, CFG, "2026-11-20T22:00:00Z"),
+    )
+    (finding,) = detect(newer)[1]
+    assert not finding.fixable
+    assert "created after this one last ran a schedule" in finding.detail
+    # The same machine created before that run is the moved one.
+    older = estate(
+        *[r for r in newer["resources"] if r.get("type") != "Microsoft.Compute/virtualMachines"],
+        vm(SUB_B, "rg-new", "app1", time_created="2026-01-01T00:00:00Z"),
+    )
+    (finding,) = detect(older)[1]
+    assert finding.fixable

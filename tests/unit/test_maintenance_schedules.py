@@ -76,22 +76,71 @@ def conflict_estate() -> dict[str, Any]:
     )
 
 
-def test_overlap_across_time_zones_and_scopes_within_a_day() -> None:
+def test_conflicts_are_found_over_the_whole_cycle_across_time_zones_and_scopes() -> None:
     _, findings = run(CONFLICTS, conflict_estate())
-    (finding,) = findings
-    assert finding.resource_id.endswith("/both")
-    assert finding.data["first_overlap"] == {"start": "2026-11-26T22:00Z", "end": "2026-11-27T00:00Z"}
-    assert "berlin-23" in finding.detail and "daily-22z" in finding.detail
-    assert not finding.fixable
-
-
-def test_longer_horizon_finds_weekend_and_month_end_collisions() -> None:
-    _, findings = run(CONFLICTS, conflict_estate(), {"horizon_hours": 24 * 5})
     by_name = {f.resource_id.split("/")[-1]: f for f in findings}
+    # "lonely" has one schedule; "expired-too"'s second schedule can no longer open a window.
     assert set(by_name) == {"both", "weekend-too", "month-too"}
+    both = by_name["both"]
+    assert both.data["first_overlap"] == {"start": "2026-11-26T22:00Z", "end": "2026-11-27T00:00Z"}
+    assert "berlin-23" in both.detail and "daily-22z" in both.detail
+    assert not both.fixable
     assert by_name["weekend-too"].data["first_overlap"]["start"] == "2026-11-28T22:00Z"
     # Last day of November, 22:30 for 1h30 against 22:00 for 2h.
     assert by_name["month-too"].data["first_overlap"] == {"start": "2026-11-30T22:30Z", "end": "2026-12-01T00:00Z"}
+    # Over a year: twice a week, and every month-end.
+    assert 100 <= by_name["weekend-too"].data["overlaps_in_cycle"] <= 106
+    assert 12 <= by_name["month-too"].data["overlaps_in_cycle"] <= 13
+
+
+def _two_schedules(*configs: dict[str, Any]) -> dict[str, Any]:
+    machine = vm(SUB_A, "rg-app", "pair")
+    return estate(
+        group(SUB_A, "rg-maint"),
+        group(SUB_A, "rg-app"),
+        *configs,
+        machine,
+        *(assignment(_id(machine), c) for c in configs),
+    )
+
+
+def test_two_weekly_saturday_schedules_are_found_on_a_thursday() -> None:
+    # now is Thursday 2026-11-26: the first shared window is two days ahead, past a 24 h horizon.
+    a = configuration(SUB_A, "rg-maint", "sat-a", start="2026-01-03 20:00", recur="Week Saturday")
+    b = configuration(SUB_A, "rg-maint", "sat-b", start="2026-01-03 21:00", recur="Week Saturday")
+    (finding,) = run(CONFLICTS, _two_schedules(a, b))[1]
+    assert finding.data["first_overlap"] == {"start": "2026-11-28T21:00Z", "end": "2026-11-28T22:00Z"}
+    assert finding.doc == "troubleshoot.md#scheduled-patching-isnt-working"
+    assert finding.data["same_trigger_time"] is False
+
+
+def test_two_schedules_on_different_days_never_conflict() -> None:
+    a = configuration(SUB_A, "rg-maint", "sat", start="2026-01-03 20:00", recur="Week Saturday")
+    b = configuration(SUB_A, "rg-maint", "sun", start="2026-01-04 20:00", recur="Week Sunday")
+    fortnight = configuration(SUB_A, "rg-maint", "2weeks", start="2026-01-05 20:00", recur="2Weeks Monday")
+    other = configuration(SUB_A, "rg-maint", "other", start="2026-01-12 20:00", recur="2Weeks Monday")
+    assert run(CONFLICTS, _two_schedules(a, b))[1] == []
+    # Both on Mondays, on alternate weeks: the recurrences never meet in their cycle.
+    assert run(CONFLICTS, _two_schedules(fortnight, other))[1] == []
+
+
+def test_a_conflict_only_in_summer_is_found_in_november() -> None:
+    # 22:00 UTC daily against 23:30 Berlin time: 22:30-23:30 UTC in winter (no overlap with a
+    # 30-minute window ending 22:30), 21:30 UTC in summer (overlap).
+    utc = configuration(SUB_A, "rg-maint", "utc", start="2026-01-01 22:00", duration="00:30")
+    berlin = configuration(
+        SUB_A, "rg-maint", "berlin", start="2026-01-01 23:30", duration="01:00", time_zone="W. Europe Standard Time"
+    )
+    (finding,) = run(CONFLICTS, _two_schedules(utc, berlin))[1]
+    assert finding.data["first_overlap"]["start"].startswith("2027-03-28")
+
+
+def test_the_same_trigger_time_points_at_schedule_didnt_trigger() -> None:
+    a = configuration(SUB_A, "rg-maint", "a", start="2026-01-01 22:00")
+    b = configuration(SUB_A, "rg-maint", "b", start="2026-01-01 22:00", duration="03:00")
+    (finding,) = run(CONFLICTS, _two_schedules(a, b))[1]
+    assert finding.data["same_trigger_time"] is True
+    assert finding.doc == "troubleshoot-maintenance-configurations.md#schedule-didnt-trigger"
 
 
 def powered_estate(now: str = "2026-11-26T09:00:00Z") -> dict[str, Any]:
@@ -128,6 +177,10 @@ def test_powered_off_machines_with_a_window_ahead() -> None:
     assert set(by_name) == {"off", "arc-off"}
     assert by_name["off"].fixable and not by_name["arc-off"].fixable
     assert by_name["off"].data["start_by"] == "2026-11-26T21:45:00+00:00"
+    # By default a VM is started only on the (hourly) run within 1.5 hours of its window.
+    assert list(POWERED_OFF.plan(ctx, by_name["off"])) == []
+    ctx, findings = run(POWERED_OFF, powered_estate(now="2026-11-26T20:40:00Z"))
+    by_name = {f.resource_id.split("/")[-1]: f for f in findings}
     (change,) = POWERED_OFF.plan(ctx, by_name["off"])
     assert change.action == "start-machine"
     assert change.before == {"powerState": "deallocated"} and change.after == {"powerState": "running"}
@@ -138,9 +191,12 @@ def test_late_start_is_urgent_and_start_within_limits_the_fix() -> None:
     _, findings = run(POWERED_OFF, powered_estate(now="2026-11-26T21:50:00Z"))
     off = next(f for f in findings if f.resource_id.endswith("/off"))
     assert off.severity == "high" and "start it now" in off.detail
-    ctx, findings = run(POWERED_OFF, powered_estate(), {"start_within_hours": 1})
+    ctx, findings = run(POWERED_OFF, powered_estate(now="2026-11-26T20:40:00Z"), {"start_within_hours": 1})
     off = next(f for f in findings if f.resource_id.endswith("/off"))
     assert list(POWERED_OFF.plan(ctx, off)) == []
+    ctx, findings = run(POWERED_OFF, powered_estate(), {"start_within_hours": 24})
+    off = next(f for f in findings if f.resource_id.endswith("/off"))
+    assert [c.action for c in POWERED_OFF.plan(ctx, off)] == ["start-machine"]
     _, findings = run(POWERED_OFF, powered_estate(), {"horizon_hours": 72})
     assert {f.resource_id.split("/")[-1] for f in findings} == {"off", "arc-off", "weekend-off"}
 
@@ -217,9 +273,9 @@ def test_schedules_that_collide_only_once_daylight_saving_starts() -> None:
         assignment(_id(machine), utc_3pm),
         now="2026-03-06T09:00:00Z",
     )
-    _, findings = run(CONFLICTS, doc, {"horizon_hours": 48})
-    assert findings == []  # 16:00-17:30Z against 15:00-16:00Z: they only touch
-    _, findings = run(CONFLICTS, doc, {"horizon_hours": 72})
+    # Until 8 March 16:00-17:30Z against 15:00-16:00Z only touch; a conflict is a property of the
+    # two recurrences, so it is found two days ahead without any horizon option.
+    _, findings = run(CONFLICTS, doc)
     (finding,) = findings
     assert finding.data["first_overlap"] == {"start": "2026-03-08T15:00Z", "end": "2026-03-08T16:00Z"}
 

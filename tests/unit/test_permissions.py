@@ -41,6 +41,7 @@ def test_playbooks_lists_every_playbook_with_what_its_fix_does() -> None:
     assert rows["arc-compute-provider"] == "fix on"
     assert rows["powered-off-machines"] == "fix opt-in"
     assert rows["schedule-conflicts"] == "report only"
+    assert rows["installation-errors"] == "report only"
     assert set(rows) == {pb.id for pb in load_playbooks().all()}
 
 

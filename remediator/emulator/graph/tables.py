@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from remediator.emulator.graph_lag import graph_token, graph_view
+from remediator.emulator.management_groups import ancestors_chain, graph_properties, subscription_ancestors
 from remediator.emulator.policy_model import assignment_facts
 from remediator.emulator.shapes import graph_row
 from remediator.emulator.state import MANAGEMENT_GROUP_TYPE, EmulatorState
@@ -90,6 +91,7 @@ def _rows_of_stored_type(state: EmulatorState, store_type: str) -> list[Row]:
             row["type"] = shown
             if shown == MANAGEMENT_GROUP_TYPE.lower():
                 row["subscriptionId"] = ""
+                row["properties"] = graph_properties(state, resource)
             rows.append(row)
         return rows
 
@@ -150,10 +152,8 @@ def subscription_row(state: EmulatorState, subscription: dict[str, Any]) -> Row:
     properties = {
         k: v for k, v in subscription.items() if k not in ("id", "subscriptionId", "displayName", "tenantId", "tags")
     }
-    properties["managementGroupAncestorsChain"] = [
-        {"name": name, "displayName": _group_display_name(state, name)}
-        for name in state.management_group_ancestors(sub_id)
-    ]
+    # Parent first, ending with the tenant root group (management_groups.graph_properties).
+    properties["managementGroupAncestorsChain"] = ancestors_chain(state, subscription_ancestors(state, sub_id))
     return {
         "id": f"/subscriptions/{sub_id}",
         "name": subscription.get("displayName", sub_id),
@@ -172,11 +172,6 @@ def subscription_row(state: EmulatorState, subscription: dict[str, Any]) -> Row:
         "zones": None,
         "extendedLocation": None,
     }
-
-
-def _group_display_name(state: EmulatorState, name: str) -> str:
-    group = state.management_group(name) or {}
-    return str((group.get("properties") or {}).get("displayName") or name)
 
 
 def policy_state_rows(state: EmulatorState) -> list[Row]:

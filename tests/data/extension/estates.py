@@ -165,6 +165,42 @@ def assessment(
     }
 
 
+def installation(
+    machine: dict[str, Any],
+    status: str,
+    errors: Any = None,
+    *,
+    when: str = "2026-11-25T22:05:00Z",
+    exceeded: bool = False,
+    started_by: str = "Platform",
+) -> dict[str, Any]:
+    """``<machine>/patchInstallationResults/<run>`` as Resource Graph's patchinstallationresources holds it
+    (query-logs.md, "Description of the patchinstallationresults property")."""
+    run = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{machine['id']}/installation/{when}"))
+    return {
+        "id": f"{machine['id']}/patchInstallationResults/{run}",
+        "type": f"{machine['type']}/patchInstallationResults",
+        "location": machine["location"],
+        "properties": {
+            "installationActivityId": run,
+            "status": status,
+            "maintenanceWindowExceeded": exceeded,
+            "lastModifiedDateTime": when,
+            "startDateTime": when,
+            "startedBy": started_by,
+            "rebootStatus": "NotNeeded",
+            "installedPatchCount": 0 if status == "Failed" else 3,
+            "failedPatchCount": 1 if status == "Failed" else 0,
+            "pendingPatchCount": 0,
+            "notSelectedPatchCount": 0,
+            "excludedPatchCount": 0,
+            "patchServiceUsed": "WU" if _os(machine) == "windows" else "APT",
+            "osType": "Windows" if _os(machine) == "windows" else "Linux",
+            "errorDetails": errors,
+        },
+    }
+
+
 def error(code: str, message: str, *details: dict[str, Any]) -> dict[str, Any]:
     return {"code": code, "message": message, "details": list(details)}
 

@@ -308,6 +308,9 @@ def estate(
         "subscriptions": [{"subscriptionId": s, "displayName": f"sub-{s[0]}", "state": "Enabled"} for s in subs],
         "resources": resources,
         "policyStates": states,
+        # Grants authorize at once here: these estates are about which roles and tasks, not when
+        # (tests/e2e/test_role_propagation.py models Azure's delay).
+        "emulator": {"rolePropagationSeconds": 0},
     }
 
 
