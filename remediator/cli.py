@@ -78,6 +78,11 @@ def option(*names: str, envvar: str, **kw: Any) -> Callable[[F], F]:
 
 
 def target_options(f: F) -> F:
+    f = option(
+        "--lease-container",
+        envvar="lease_container_url",
+        help="https://ACCOUNT/CONTAINER holding the run lease (one run per scope at a time).",
+    )(f)
     f = option("--ca-bundle", envvar="ca_bundle", help="PEM bundle that signs the ARM endpoint.")(f)
     f = option("--arm-endpoint", envvar="arm_endpoint", help="ARM endpoint (sovereign clouds, Azure Stack Hub).")(f)
     f = option(
@@ -221,6 +226,7 @@ def _unsharded_settings(**kw: Any) -> Settings:
         now=kw.get("now"),
         locale=kw.get("locale"),
         top=kw.get("top"),
+        lease_container=kw.get("lease_container"),
     )
 
 
@@ -371,12 +377,17 @@ def _plan(settings: Settings, estate: str | None, dry_run: bool, control: RunCon
     from .runtime import open_target
 
     state = _state()
-    with showing_progress(state.progress, state.log_format), open_target(settings, estate, control) as target:
+    with (
+        showing_progress(state.progress, state.log_format),
+        open_target(settings, estate, control, writes=not dry_run) as target,
+    ):
         engine = _engine(settings, target.backend, control)
         if dry_run:
             result = engine.plan(settings.scope, target.now, dry_run=True)
         else:
             result = engine.run(settings.scope, target.now, rounds=settings.rounds)
+    if target.guard_note:
+        result = replace(result, notes=(*result.notes, target.guard_note))
     plan = replace(result.plan, target=plan_target(_label(settings, estate), result.estate.tenant_id))
     return result, plan
 
@@ -498,7 +509,7 @@ def apply(
     with (
         control.signals_handled(),
         showing_progress(state.progress, state.log_format),
-        open_target(settings, estate, control) as target,
+        open_target(settings, estate, control, writes=True) as target,
     ):
         engine = _engine(settings, target.backend, control)
         fresh = engine.plan(scope, target.now, dry_run=True)
@@ -509,7 +520,8 @@ def apply(
     applied = replace(done, changes=plan.changes, outcomes=tuple(by_id[c.id] for c in plan.changes))
     unverified = _unverified(applied)
     ctx = _report_context(settings, runs, fresh.estate, out is None)
-    _emit(applied, fmt, out, (), (f"applied, not verified: {unverified}",) if unverified else (), ctx, extra)
+    notes = (target.guard_note,) if target.guard_note else ()
+    _emit(applied, fmt, out, (), (*notes, f"applied, not verified: {unverified}") if unverified else notes, ctx, extra)
     forced = _apply_exit(control, applied, unverified)
     if forced is not None:
         return _finish("apply", applied, forced)

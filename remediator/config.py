@@ -39,12 +39,25 @@ ENV_CA_BUNDLE = "REMEDIATOR_CA_BUNDLE"
 ENV_CONFIG = "REMEDIATOR_CONFIG"
 ENV_LOCALE = "REMEDIATOR_LOCALE"
 DEFAULT_TOP = 50
+ENV_LEASE_CONTAINER_URL = "REMEDIATOR_LEASE_CONTAINER_URL"
+LEASE_URL = re.compile(r"^https://[^\s?#]+$")
 
 
 @dataclass(frozen=True)
 class PlaybookSettings:
     fix: bool | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """One run per scope at a time (README "Two runs at once"): the container holding the lease blobs."""
+
+    container_url: str
+    # How long a second run waits for the holder before it refuses (never past the run's deadline).
+    wait_seconds: float = 300.0
+    # Azure's fixed leases last 15-60 s; the holder renews every third of it.
+    duration_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Settings:
     # Reports: the Microsoft Learn locale of doc links, and the detail rows of bounded reports.
     locale: str = DEFAULT_LOCALE
     top: int = DEFAULT_TOP
+    lease: LeaseSettings | None = None
 
 
 def validate_subscription_id(value: str) -> str:
@@ -168,6 +182,7 @@ def build_settings(
     environ: Mapping[str, str] | None = None,
     locale: str | None = None,
     top: int | None = None,
+    lease_container: str | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
     path = config_path or env.get(ENV_CONFIG)
@@ -213,6 +228,25 @@ def build_settings(
         now=parse_now(now) if now else None,
         locale=validate_locale(chosen_locale),
         top=top if top is not None else int(report_doc.get("top", DEFAULT_TOP)),
+        lease=_lease(doc.get("lease", {}), lease_container or env.get(ENV_LEASE_CONTAINER_URL)),
+    )
+
+
+def _lease(doc: Mapping[str, Any], container_url: str | None) -> LeaseSettings | None:
+    url = container_url or doc.get("container_url")
+    if url is None:
+        return None
+    if not LEASE_URL.match(url):
+        # A query would carry a SAS token into logs and reports: the bot signs in with its identity.
+        # The message leaves the query out: it may be that very SAS token.
+        shown = url.split("?", 1)[0].split("#", 1)[0]
+        raise UsageError(
+            f"invalid lease container URL {shown!r}: expected https://ACCOUNT/CONTAINER, no query or SAS token"
+        )
+    return LeaseSettings(
+        container_url=url.rstrip("/"),
+        wait_seconds=float(doc.get("wait_seconds", 300.0)),
+        duration_seconds=int(doc.get("duration_seconds", 60)),
     )
 
 
