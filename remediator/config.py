@@ -25,7 +25,8 @@ import yaml
 from .errors import ConfigError, UsageError
 from .jsonpath import describe
 from .model import Scope
-from .playbook import Playbook
+from .playbook import Playbook, Registry
+from .report.doclinks import DEFAULT_LOCALE, validate_locale
 from .safe_input import MAX_SETTINGS_BYTES, InputError, id_problem, load_yaml, read_text
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -36,12 +37,27 @@ MIN_NOW_YEAR, MAX_NOW_YEAR = 2000, 2200
 ENV_ARM_ENDPOINT = "REMEDIATOR_ARM_ENDPOINT"
 ENV_CA_BUNDLE = "REMEDIATOR_CA_BUNDLE"
 ENV_CONFIG = "REMEDIATOR_CONFIG"
+ENV_LOCALE = "REMEDIATOR_LOCALE"
+DEFAULT_TOP = 50
+ENV_LEASE_CONTAINER_URL = "REMEDIATOR_LEASE_CONTAINER_URL"
+LEASE_URL = re.compile(r"^https://[^\s?#]+$")
 
 
 @dataclass(frozen=True)
 class PlaybookSettings:
     fix: bool | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """One run per scope at a time (README "Two runs at once"): the container holding the lease blobs."""
+
+    container_url: str
+    # How long a second run waits for the holder before it refuses (never past the run's deadline).
+    wait_seconds: float = 300.0
+    # Azure's fixed leases last 15-60 s; the holder renews every third of it.
+    duration_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,10 @@ class Settings:
     arm_endpoint: str | None = None
     ca_bundle: str | None = None
     now: datetime | None = None
+    # Reports: the Microsoft Learn locale of doc links, and the detail rows of bounded reports.
+    locale: str = DEFAULT_LOCALE
+    top: int = DEFAULT_TOP
+    lease: LeaseSettings | None = None
 
 
 def validate_subscription_id(value: str) -> str:
@@ -160,6 +180,9 @@ def build_settings(
     ca_bundle: str | None = None,
     now: str | None = None,
     environ: Mapping[str, str] | None = None,
+    locale: str | None = None,
+    top: int | None = None,
+    lease_container: str | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
     path = config_path or env.get(ENV_CONFIG)
@@ -181,6 +204,8 @@ def build_settings(
     endpoint = arm_endpoint or env.get(ENV_ARM_ENDPOINT) or azure_doc.get("arm_endpoint")
     if endpoint is not None and not endpoint.startswith("https://"):
         raise UsageError(f"invalid ARM endpoint {endpoint!r}: must be https:// (no bearer token over http)")
+    report_doc = doc.get("report", {})
+    chosen_locale = locale or env.get(ENV_LOCALE) or report_doc.get("locale") or DEFAULT_LOCALE
     bundle = ca_bundle or env.get(ENV_CA_BUNDLE) or azure_doc.get("ca_bundle")
     if bundle is not None and not Path(bundle).is_file():
         raise UsageError(f"CA bundle {bundle}: no such file")
@@ -201,6 +226,27 @@ def build_settings(
         arm_endpoint=endpoint.rstrip("/") if endpoint else None,
         ca_bundle=bundle,
         now=parse_now(now) if now else None,
+        locale=validate_locale(chosen_locale),
+        top=top if top is not None else int(report_doc.get("top", DEFAULT_TOP)),
+        lease=_lease(doc.get("lease", {}), lease_container or env.get(ENV_LEASE_CONTAINER_URL)),
+    )
+
+
+def _lease(doc: Mapping[str, Any], container_url: str | None) -> LeaseSettings | None:
+    url = container_url or doc.get("container_url")
+    if url is None:
+        return None
+    if not LEASE_URL.match(url):
+        # A query would carry a SAS token into logs and reports: the bot signs in with its identity.
+        # The message leaves the query out: it may be that very SAS token.
+        shown = url.split("?", 1)[0].split("#", 1)[0]
+        raise UsageError(
+            f"invalid lease container URL {shown!r}: expected https://ACCOUNT/CONTAINER, no query or SAS token"
+        )
+    return LeaseSettings(
+        container_url=url.rstrip("/"),
+        wait_seconds=float(doc.get("wait_seconds", 300.0)),
+        duration_seconds=int(doc.get("duration_seconds", 60)),
     )
 
 
@@ -213,3 +259,24 @@ def validate_options(playbook: Playbook, options: Mapping[str, Any]) -> None:
     if error is not None:
         where = describe(error).replace("$", f"playbooks.{playbook.id}.options", 1)
         raise ConfigError(f"config: {where}")
+
+
+def check_playbook_settings(settings: Settings, registry: Registry) -> tuple[str, ...]:
+    """Settings that would do nothing: refused when they contradict the playbook, warned otherwise.
+
+    ``fix: true`` on a report-only playbook can never do anything: a ConfigError. A switch or
+    options for a playbook this run does not enable are warnings (``--playbook`` narrows a run
+    legitimately, and the same file serves the next run).
+    """
+    warnings: list[str] = []
+    enabled = set(settings.playbook_ids) or {pb.id for pb in registry.all()}
+    for pid, pb_settings in settings.playbooks.items():
+        playbook = registry.get(pid)  # an unknown id is an error
+        if pb_settings.fix and playbook.report_only:
+            raise ConfigError(f"config: playbooks.{pid}.fix: {pid} only reports; it has no fix to turn on")
+        if pid not in enabled:
+            what = "fix: true" if pb_settings.fix else "its settings"
+            warnings.append(f"config: playbooks.{pid}: {what} has no effect: {pid} is not enabled in this run")
+        elif pb_settings.fix is True and playbook.fix_default:
+            warnings.append(f"config: playbooks.{pid}.fix: true is already the default")
+    return tuple(warnings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from functools import partial
 from itertools import groupby
 from typing import Any
 
+from . import progress
 from .engine_backend import Backend
 from .errors import ArmOperationError
 from .estate import Estate, parent_id
@@ -57,6 +59,8 @@ class PlanResult:
     estate: Estate
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Seconds each playbook spent detecting and planning (summed over a run's rounds), for reports.
+    seconds: Mapping[str, float] = field(default_factory=dict)
     # Set when changes were applied but the plan made afterwards could not be read: the outcomes
     # stand, what is left to fix is unknown (exit 4, DESIGN.md 3.1).
     unverified: str = ""
@@ -83,13 +87,23 @@ class Engine:
 
     # -- plan -------------------------------------------------------------------------------
     def plan(self, scope: Scope, now: datetime | None = None, dry_run: bool = True) -> PlanResult:
+        started = time.monotonic()
         estate = self.backend.read_estate(scope, self.needs(), now)
+        log.info(
+            "inventory: %d subscriptions, %d resources, %d policy states in %.1fs",
+            len(estate.subscriptions),
+            len(estate.resources),
+            len(estate.policy_states),
+            time.monotonic() - started,
+        )
         findings: list[Finding] = []
         changes: list[Change] = []
         errors: list[str] = []
         notes: list[str] = []
         memo: dict[Hashable, Any] = {}  # one per estate, shared by every playbook's context
+        seconds: dict[str, float] = {}
         for run in self.runs:
+            playbook_started = time.monotonic()
             ctx = Context(
                 estate=estate,
                 options=run.options,
@@ -128,6 +142,14 @@ class Engine:
                         "they act on an excluded resource or depend on a change that does"
                     )
                 changes.extend(kept)
+            seconds[run.playbook.id] = time.monotonic() - playbook_started
+            log.info(
+                "%s: %d findings, %d changes so far",
+                run.playbook.id,
+                len(found),
+                len(changes),
+                extra={"playbook": run.playbook.id, "findings": len(found)},
+            )
         changes = _dedupe(changes)
         if len(changes) > self.guardrails.max_changes:
             kept = _trim(changes, self.guardrails.max_changes)
@@ -143,7 +165,7 @@ class Engine:
             findings=tuple(findings),
             changes=tuple(_ordered(changes)),
         )
-        return PlanResult(plan=plan, estate=estate, errors=tuple(errors), notes=tuple(notes))
+        return PlanResult(plan=plan, estate=estate, errors=tuple(errors), notes=tuple(notes), seconds=seconds)
 
     def _excluded(self, estate: Estate, resource_id: str) -> bool:
         """Is the resource, or anything it sits under, excluded by pattern or tag?
@@ -176,6 +198,7 @@ class Engine:
         ``replan`` is the plan made after the last apply.
         """
         current = self.plan(scope, now, dry_run=False)
+        seconds = dict(current.seconds)
         findings = {f.id: f for f in current.plan.findings}
         changes: list[Change] = []
         outcomes: list[Outcome] = []
@@ -202,6 +225,8 @@ class Engine:
                 log.debug("plan after apply failed", exc_info=True)
                 unverified = f"the plan after the apply could not be made: {exc}"
                 break
+            for pid, spent in current.seconds.items():
+                seconds[pid] = seconds.get(pid, 0.0) + spent
             errors += [e for e in current.errors if e not in errors]
             for finding in current.plan.findings:
                 findings.setdefault(finding.id, finding)
@@ -229,7 +254,12 @@ class Engine:
             replan=replan,
         )
         return PlanResult(
-            plan=plan, estate=current.estate, errors=tuple(errors), notes=tuple(notes), unverified=unverified
+            plan=plan,
+            estate=current.estate,
+            errors=tuple(errors),
+            notes=tuple(notes),
+            unverified=unverified,
+            seconds=seconds,
         )
 
     # -- apply ------------------------------------------------------------------------------
@@ -238,6 +268,7 @@ class Engine:
         outcomes: dict[str, Outcome] = {}
         failed: dict[str, str] = {}  # condition -> the failed change that was to provide it
         ordered = _ordered(plan.changes)
+        progress.report("apply", 0, len(ordered), "changes")
         with ThreadPoolExecutor(max_workers=max(1, self.guardrails.concurrency)) as pool:
             for _, group in groupby(ordered, key=lambda c: c.order):
                 batch = list(group)
@@ -264,6 +295,15 @@ class Engine:
                     outcomes[change.id] = outcome
                     if outcome.status == "failed":
                         failed.update(dict.fromkeys(change.provides, change.id))
+                    log.info(
+                        "%s %s: %s%s",
+                        change.action,
+                        change.resource_id,
+                        outcome.status,
+                        f" ({outcome.error.code}: {outcome.error.message})" if outcome.error else "",
+                        extra={"change_id": change.id, "status": outcome.status},
+                    )
+                    progress.report("apply", len(outcomes), len(ordered), "changes")
                 applied = [c for c in ready if outcomes[c.id].status == "applied"]
                 if applied:
                     try:

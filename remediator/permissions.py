@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .errors import UsageError
 from .playbook import Playbook
 
 # What every run needs to read the estate in bulk.
@@ -26,12 +27,69 @@ BASE_READS = (
 NOT_READ_BY_TYPE = frozenset({"microsoft.policyinsights/policystates"})
 
 
+# Segments only ever seen lowercased (Resource Graph type names), in the casing ARM documents them.
+KNOWN_SEGMENTS = ("patchInstallationResults", "applyUpdates", "configurationAssignments", "galleries", "images")
+
+# The roles Update Manager's built-in policies name (their roleDefinitionIds): Contributor for the Azure
+# VM policies (v4.7.0+), Virtual Machine Contributor for the same policies up to v4.6.0, Azure Connected
+# Machine Resource Administrator for Arc. The ids are the built-in role definitions' names.
+GRANTABLE_ROLES = {
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "9980e02c-c2be-4d73-94e8-173b1dc7cf3c": "Virtual Machine Contributor",
+    "cd570a14-e51a-42ad-bac8-bafd67325302": "Azure Connected Machine Resource Administrator",
+}
+ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
+
+
+def require_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """A custom role needs real assignable scopes: never a placeholder subscription.
+
+    Each scope's form is checked by ``config.validate_assignable_scope``.
+    """
+    if not scopes:
+        raise UsageError(
+            "permissions needs --scope (repeatable): /subscriptions/ID, /subscriptions/ID/resourceGroups/NAME "
+            "or /providers/Microsoft.Management/managementGroups/ID"
+        )
+    return scopes
+
+
 def _dedupe_case(actions: set[str]) -> list[str]:
-    """ARM compares actions case-insensitively: keep one spelling of each, the first in sort order."""
-    seen: dict[str, str] = {}
+    """ARM compares actions case-insensitively: one spelling of each, in the casing ARM documents.
+
+    Reads derived from Resource Graph type names arrive lowercased; each segment takes the casing
+    another action (or KNOWN_SEGMENTS) spells it with, so the role reads as Microsoft writes roles.
+    """
+    spelled = {seg.lower(): seg for seg in KNOWN_SEGMENTS}
     for action in sorted(actions):
+        for seg in action.split("/"):
+            if seg != seg.lower():
+                spelled.setdefault(seg.lower(), seg)
+    canonical = {"/".join(spelled.get(seg.lower(), seg) for seg in action.split("/")) for action in actions}
+    seen: dict[str, str] = {}
+    for action in sorted(canonical):
         seen.setdefault(action.lower(), action)
     return sorted(seen.values(), key=str.lower)
+
+
+def role_assignment_condition(role_ids: Iterable[str] = GRANTABLE_ROLES) -> str:
+    """The ABAC condition for the bot's own role assignment: it may create role assignments only of
+    the roles Update Manager's policies name, and only for service principals (the policy
+    assignments' managed identities), so its right to grant cannot be used to widen itself.
+
+    The shape is Microsoft's "Constrain roles" delegation example (Learn: role-based-access-control/
+    delegate-role-assignments-examples; attributes in conditions-authorization-actions-attributes).
+    The bot never deletes role assignments, so the condition covers the write action only.
+    """
+    ids = ", ".join(sorted(role_ids))
+    return (
+        "((!(ActionMatches{'" + ROLE_ASSIGNMENT_WRITE + "'})) OR "
+        "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {"
+        + ids
+        + "} "
+        "AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] "
+        "ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}))"
+    )
 
 
 def custom_role(
@@ -56,5 +114,5 @@ def custom_role(
         "NotActions": [],
         "DataActions": [],
         "NotDataActions": [],
-        "AssignableScopes": list(scopes) or ["/subscriptions/00000000-0000-0000-0000-000000000000"],
+        "AssignableScopes": list(scopes),
     }

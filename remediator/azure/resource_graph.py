@@ -21,6 +21,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
+from .. import progress
 from ..errors import AzureAccessError, UsageError
 from .arm_errors import read_errors
 from .clients import ArmClients
@@ -207,6 +208,7 @@ class GraphReader:
         let it go before the next arrives (at 100,000 machines the pages outweigh the estate)."""
         settings = self.clients.settings
         graph = self.clients.resource_graph()
+        read = 0  # rows so far, for the progress line
         for target in scope.requests():
             skip_token: str | None = None
             for _page in range(settings.max_pages):
@@ -227,7 +229,10 @@ class GraphReader:
                 self._resume_at = time.monotonic() + wait
                 skip_token = page.get("$skipToken")
                 rows = page.get("data") or []
+                total = page.get("totalRecords")
                 del page
+                read += len(rows)
+                progress.report("inventory", read, total if isinstance(total, int) else None, "rows")
                 yield from (row for row in rows if isinstance(row, dict))
                 if not skip_token:
                     break

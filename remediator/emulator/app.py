@@ -23,6 +23,7 @@ from remediator.emulator import (
     rp_operations,
     subscriptions,
 )
+from remediator.emulator.blob import routes as blob_storage
 from remediator.emulator.graph import routes as resource_graph
 from remediator.emulator.routing import Route
 
@@ -39,6 +40,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     authorization,
     maintenance,
     compute,
+    blob_storage,
     arm_generic,
 )
 

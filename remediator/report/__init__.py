@@ -10,8 +10,9 @@ from .jsonfmt import render_json
 from .junit import render_junit
 from .markdown import render_markdown
 from .table import render_table
+from .view import PlaybookInfo, ReportContext, headline
 
-Renderer = Callable[[Plan, tuple[str, ...], tuple[str, ...]], str]
+Renderer = Callable[[Plan, tuple[str, ...], tuple[str, ...], ReportContext | None], str]
 
 RENDERERS: dict[str, Renderer] = {
     "table": render_table,
@@ -22,8 +23,10 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render(plan: Plan, fmt: str, errors: tuple[str, ...] = (), notes: tuple[str, ...] = ()) -> str:
-    return RENDERERS[fmt](plan, errors, notes)
+def render(
+    plan: Plan, fmt: str, errors: tuple[str, ...] = (), notes: tuple[str, ...] = (), ctx: ReportContext | None = None
+) -> str:
+    return RENDERERS[fmt](plan, errors, notes, ctx)
 
 
-__all__ = ["RENDERERS", "render"]
+__all__ = ["RENDERERS", "PlaybookInfo", "ReportContext", "headline", "render"]

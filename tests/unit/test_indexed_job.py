@@ -13,8 +13,10 @@ MANIFEST = Path(__file__).resolve().parents[2] / "infra" / "kubernetes" / "index
 
 
 def _job() -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-    return doc
+    # The manifest also ships the Job's NetworkPolicy.
+    docs = yaml.safe_load_all(MANIFEST.read_text(encoding="utf-8"))
+    job: dict[str, Any] = next(d for d in docs if d and d["kind"] == "Job")
+    return job
 
 
 def test_each_index_of_the_job_is_one_shard_of_as_many() -> None:

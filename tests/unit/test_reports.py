@@ -49,7 +49,12 @@ def test_json_report_is_the_plan_contract() -> None:
 
 def test_junit_fails_unfixed_findings_only() -> None:
     suite = ET.fromstring(render(_plan(), "junit", ("boom",)).split("?>", 1)[1])
-    failed = {case.get("classname") for case in suite.iter("testcase") if case.find("failure") is not None}
+    failed = {
+        suite.get("name")
+        for suite in suite.iter("testsuite")
+        for case in suite.iter("testcase")
+        if case.find("failure") is not None
+    }
     # One finding had a failed change, the other is report-only: both still fail.
     assert failed == {"arc-compute-provider", "schedule-conflicts"}
     assert (suite.get("failures"), suite.get("errors")) == ("2", "1")
@@ -57,4 +62,5 @@ def test_junit_fails_unfixed_findings_only() -> None:
 
 def test_html_escapes_what_it_shows() -> None:
     page = render(_plan(), "html")
-    assert "Compute &lt;unregistered&gt;" in page and "<unregistered>" not in page
+    # Text travels as JSON the page renders with textContent: never as markup.
+    assert "\\u003cunregistered\\u003e" in page and "<unregistered>" not in page
