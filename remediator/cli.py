@@ -184,6 +184,7 @@ def selector_options(f: F) -> F:
     "--pending-exit-code",
     envvar="pending_exit_code",
     type=click.IntRange(0, 255),
+    callback=lambda ctx, param, value: _pending_code(value),
     default=EXIT_PENDING,
     show_default=True,
     help="Exit code for 'changes pending' (a dry run that found fixes, a plan trimmed by max_changes): a "
@@ -342,6 +343,13 @@ def _emit(
             path.write_text(render(plan, extra_fmt, errors, notes, replace(base, color=False)), encoding="utf-8")
         except OSError as exc:  # the main report holds the outcomes; say which extra one is missing
             click.echo(f"error: --report {extra_fmt}={path}: cannot write ({exc.strerror or exc})", err=True)
+
+
+def _pending_code(value: int) -> int:
+    """'Changes pending' may be 0 for a scheduled job, never a code that means something else (DESIGN.md 3.1)."""
+    if value in (EXIT_ERROR, EXIT_FAILED, EXIT_UNVERIFIED, 130, 143):
+        raise UsageError(f"--pending-exit-code {value} would read as another outcome (1, 3, 4, 130 and 143 are taken)")
+    return value
 
 
 def _finish(command: str, plan: Plan, code: int) -> int:
@@ -619,8 +627,8 @@ def report_merge(plan_files: tuple[Path, ...], fmt: str, out: Path | None, repor
     if errors:
         return EXIT_ERROR  # a shard planned from an incomplete view: the union is not the whole plan
     if merged.failed:
-        return EXIT_FAILED
-    return EXIT_PENDING if merged.changes else EXIT_CLEAN
+        return _finish("report merge", merged, EXIT_FAILED)
+    return _finish("report merge", merged, EXIT_PENDING if merged.changes else EXIT_CLEAN)
 
 
 def _mount_emulator() -> None:

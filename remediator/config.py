@@ -30,6 +30,7 @@ from .report.doclinks import DEFAULT_LOCALE, validate_locale
 from .safe_input import MAX_SETTINGS_BYTES, InputError, id_problem, load_yaml, read_text
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+SCOPE_VARIABLES = ("REMEDIATOR_SUBSCRIPTIONS", "REMEDIATOR_MANAGEMENT_GROUP")
 MANAGEMENT_GROUP = re.compile(r"^[A-Za-z0-9_().-]{1,90}$")
 
 MIN_NOW_YEAR, MAX_NOW_YEAR = 2000, 2200
@@ -188,8 +189,15 @@ def build_settings(
     path = config_path or env.get(ENV_CONFIG)
     doc = read_settings_file(Path(path)) if path else {}
     scope_doc = doc.get("scope", {})
+    for variable in SCOPE_VARIABLES:
+        # click treats an empty variable as unset; a templated scope that came out empty must not
+        # widen the run to every subscription the identity can see.
+        if env.get(variable) == "" and not (subscriptions or management_group):
+            raise UsageError(f"{variable} is set but empty: name the scope, or unset it")
     subs = [validate_subscription_id(s) for s in (subscriptions or scope_doc.get("subscriptions", []))]
-    group = management_group or scope_doc.get("management_group")
+    # An empty flag or variable (a templated REMEDIATOR_MANAGEMENT_GROUP that came out empty) is an
+    # error, never "no management group": that would widen the run to every subscription it can see.
+    group = management_group if management_group is not None else scope_doc.get("management_group")
     if group is not None and not MANAGEMENT_GROUP.match(group):
         raise UsageError(f"invalid management group id {group!r}")
     pb_doc = dict(doc.get("playbooks", {}))
@@ -204,6 +212,10 @@ def build_settings(
     endpoint = arm_endpoint or env.get(ENV_ARM_ENDPOINT) or azure_doc.get("arm_endpoint")
     if endpoint is not None and not endpoint.startswith("https://"):
         raise UsageError(f"invalid ARM endpoint {endpoint!r}: must be https:// (no bearer token over http)")
+    if endpoint is not None and ("@" in endpoint.split("/", 3)[2] or "?" in endpoint or "#" in endpoint):
+        # The bot signs in with its identity: credentials or a signature in the URL would end up in
+        # plans and reports. The message does not echo it.
+        raise UsageError("invalid ARM endpoint: expected https://HOST[:PORT][/PATH], with no user, query or fragment")
     report_doc = doc.get("report", {})
     chosen_locale = locale or env.get(ENV_LOCALE) or report_doc.get("locale") or DEFAULT_LOCALE
     bundle = ca_bundle or env.get(ENV_CA_BUNDLE) or azure_doc.get("ca_bundle")

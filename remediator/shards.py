@@ -104,6 +104,34 @@ def owned(playbook: Playbook, shard: Shard) -> Playbook:
     return replace(playbook, detect=detect)
 
 
+def _check_shards_complete(shards: Sequence[str]) -> None:
+    """Sharded plans merge only as a whole set: every index of one count, each once.
+
+    A replica that failed to upload its plan must not yield a report that looks whole.
+
+    >>> _check_shards_complete(["0/2", "1/2"])
+    >>> _check_shards_complete(["0/2", "0/2"])
+    Traceback (most recent call last):
+    remediator.errors.UsageError: report merge needs each of shards 0/2..1/2 once: shard 0/2 twice; 1/2 missing
+    """
+    if not any(shards):
+        return
+    if not all(shards):
+        raise UsageError("report merge cannot join a sharded plan with an unsharded one")
+    counts = {shard.split("/", 1)[1] for shard in shards}
+    if len(counts) != 1:
+        raise UsageError(f"report merge needs shards of one count, got {', '.join(sorted(set(shards)))}")
+    count = int(counts.pop())
+    expected = [f"{index}/{count}" for index in range(count)]
+    twice = sorted({s for s in shards if shards.count(s) > 1})
+    missing = [s for s in expected if s not in shards]
+    if twice or missing:
+        problems = [f"shard {s} twice" for s in twice] + ([f"{', '.join(missing)} missing"] if missing else [])
+        raise UsageError(
+            f"report merge needs each of shards 0/{count}..{count - 1}/{count} once: {'; '.join(problems)}"
+        )
+
+
 def merge_plans(plans: Sequence[Plan], sources: Sequence[str]) -> Plan:
     """The shards' plans as one: findings and changes joined, each once, in plan order.
 
@@ -116,6 +144,9 @@ def merge_plans(plans: Sequence[Plan], sources: Sequence[str]) -> Plan:
     for plan, source in zip(plans[1:], sources[1:], strict=True):
         if plan.dry_run != first.dry_run:
             raise UsageError(f"cannot merge {source}: a dry run and an apply do not make one report")
+        if dict(plan.target) != dict(first.target):
+            raise UsageError(f"cannot merge {source}: it was made against another tenant or endpoint")
+    _check_shards_complete([str(p.scope.get("shard") or "") for p in plans])
     seen_findings: dict[str, Finding] = {}
     changes: dict[str, Change] = {}
     outcomes: dict[str, Outcome] = {}
